@@ -1,0 +1,129 @@
+"""The one configuration object: defaults < config file < environment < arguments.
+
+The config file is TOML at ``$RAG_CONFIG`` or ``$RAG_HOME/config.toml``; environment variables are
+``RAG_<FIELD>`` in upper case (e.g. ``RAG_EMBEDDER``, ``RAG_TOP_K``).
+
+>>> cfg = Config.load(top_k=3)
+>>> cfg.top_k
+3
+>>> cfg.with_overrides(rrf_k=10).rrf_k
+10
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from rag.errors import ConfigError
+
+DEFAULT_EMBEDDER = "multilingual-e5-small"
+
+
+def default_home() -> Path:
+    """`$RAG_HOME`, else the user's data directory (XDG)."""
+    if os.environ.get("RAG_HOME"):
+        return Path(os.environ["RAG_HOME"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "rag-articles"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every knob of the project, with defaults that work on the bundled sample articles."""
+
+    home: Path = dataclasses.field(default_factory=default_home)
+    # Where provisioned models live (default: $RAG_HOME/models); shared by several homes in tests.
+    models_path: Path | None = None
+    # Embedding model: the packaged multilingual-e5-small, or any sentence-transformers name/path.
+    embedder: str = DEFAULT_EMBEDDER
+    query_prompt: str = "query: "
+    passage_prompt: str = "passage: "
+    embed_batch_size: int = 32
+    # Chunking: paragraphs, long ones split at sentence ends, tiny fragments merged.
+    chunk_max_chars: int = 400
+    chunk_min_chars: int = 40
+    # Near-duplicate chunks (character-shingle Jaccard at or above this) are stored once.
+    near_duplicate_jaccard: float = 0.9
+    # Search
+    top_k: int = 5
+    candidates: int = 50  # per retriever, before fusion
+    rrf_k: int = 60
+    # Ingest limits
+    max_file_bytes: int = 5_000_000
+    # Progress bars: None = auto (only on a TTY)
+    progress: bool | None = None
+
+    @property
+    def models_dir(self) -> Path:
+        return self.models_path or self.home / "models"
+
+    @property
+    def default_index_dir(self) -> Path:
+        return self.home / "indexes" / "samples"
+
+    @classmethod
+    def load(cls, config_file: str | Path | None = None, **overrides) -> "Config":
+        """Build the config from defaults, then the TOML file, then `RAG_*` env vars, then `overrides`."""
+        values: dict = {}
+        home = default_home()
+        path = Path(config_file or os.environ.get("RAG_CONFIG") or home / "config.toml")
+        if path.is_file():
+            try:
+                values.update(tomllib.loads(path.read_text(encoding="utf-8")))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+        for f in fields(cls):
+            env = os.environ.get(f"RAG_{f.name.upper()}")
+            if env is not None and f.name != "home":
+                values[f.name] = env
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls._from_values(values)
+
+    def with_overrides(self, **overrides) -> "Config":
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return self._from_values(values)
+
+    @classmethod
+    def _from_values(cls, values: dict) -> "Config":
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ConfigError(f"unknown config field(s) {unknown}; valid: {sorted(known)}")
+        coerced = {}
+        for name, value in values.items():
+            coerced[name] = _coerce(name, known[name].type, value)
+        cfg = cls(**coerced)
+        cfg._validate()
+        return cfg
+
+    def _validate(self) -> None:
+        for name in ("top_k", "candidates", "rrf_k", "embed_batch_size", "chunk_max_chars", "max_file_bytes"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}")
+        if not 0 < self.near_duplicate_jaccard <= 1:
+            raise ConfigError(f"near_duplicate_jaccard must be in (0, 1], got {self.near_duplicate_jaccard}")
+        if self.chunk_min_chars >= self.chunk_max_chars:
+            raise ConfigError("chunk_min_chars must be smaller than chunk_max_chars")
+
+
+def _coerce(name: str, type_name: str, value):
+    """Turn strings from env/TOML into the field's type, with a readable error."""
+    try:
+        if type_name in ("Path", "Path | None"):
+            return None if value is None else Path(value).expanduser()
+        if type_name == "int":
+            return int(value)
+        if type_name == "float":
+            return float(value)
+        if type_name == "bool | None":
+            if value is None or isinstance(value, bool):
+                return value
+            return str(value).lower() in ("1", "true", "yes", "on")
+        return value if not isinstance(value, str) else value
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"config field {name!r}: cannot read {value!r} as {type_name}") from exc

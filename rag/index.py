@@ -1,0 +1,121 @@
+"""Opening an index: storage + its embedder + the hybrid retriever, loaded once per process.
+
+`open_index()` with no argument opens the index of the bundled sample articles under `RAG_HOME`,
+building it on first use.
+
+>>> import rag
+>>> idx = rag.open_index()                      # doctest: +SKIP
+>>> idx is rag.open_index()                     # cached: models are not loaded twice   # doctest: +SKIP
+True
+>>> [h.doc_id for h in idx.search("拉夫罗夫 日内瓦", k=2)]   # doctest: +SKIP
+['000_830f0738273cd064.txt', '001_6bf945a0421c093c.txt']
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from rag.config import Config
+from rag.schema import Hit
+from rag.retrieval import HybridRetriever
+from vectorstore.index import ArticleIndex
+
+_OPENED: dict[tuple[str, str], Index] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def sample_articles_dir() -> Path:
+    """The folder of the bundled sample articles (the default demo corpus)."""
+    return Path(str(resources.files("rag") / "data" / "articles"))
+
+
+class Index:
+    """An opened index. The embedding model is loaded on first use and then reused."""
+
+    def __init__(self, store: ArticleIndex, config: Config):
+        self.store = store
+        self.config = config
+        self._embedder = None
+        self._embedder_lock = threading.Lock()
+        self.retriever = HybridRetriever(store, self.embed_query, config.candidates, config.rrf_k)
+
+    @property
+    def path(self) -> Path:
+        return self.store.path
+
+    @property
+    def embedder(self):
+        """The sentence-transformers embedder named in the config (provisioned offline if it is the default)."""
+        with self._embedder_lock:
+            if self._embedder is None:
+                from rag.embedder import Embedder
+                from rag.models import resolve_embedder
+
+                name_or_path = resolve_embedder(self.config.embedder, self.config.models_dir,
+                                                progress=_progress_enabled(self.config.progress))
+                self._embedder = Embedder.load(
+                    name_or_path,
+                    batch_size=self.config.embed_batch_size,
+                    query_prompt=self.config.query_prompt,
+                    passage_prompt=self.config.passage_prompt,
+                )
+            return self._embedder
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embedder.embed_query(text)
+
+    def embed_passages(self, texts: list[str], progress: bool | None = None) -> np.ndarray:
+        return self.embedder.embed_passages(texts, progress=_progress_enabled(progress))
+
+    def search(self, query: str, k: int | None = None, mode: str = "hybrid",
+               filters: dict | None = None) -> list[Hit]:
+        """Hybrid search (see `rag.retrieval.HybridRetriever`); picks up generations committed meanwhile."""
+        if self.store.is_stale():
+            self.store.reload()
+        return self.retriever.search(query, k or self.config.top_k, mode, filters)
+
+    def stats(self) -> dict:
+        return self.store.stats()
+
+
+def _progress_enabled(progress: bool | None) -> bool:
+    """Explicit choice, else only when stderr is a terminal (silent in CI and pipes)."""
+    return sys.stderr.isatty() if progress is None else progress
+
+
+def open_index(index: str | Path | Index | None = None, config: Config | None = None,
+               create: bool = False) -> Index:
+    """Open (once per process) the index at `index`; `None` means the bundled samples' index.
+
+    The samples' index is built from the bundled articles the first time it is opened.
+    """
+    if isinstance(index, Index):
+        return index
+    config = config or Config.load()
+    default = index is None
+    path = Path(config.default_index_dir if default else index).expanduser().resolve()
+    key = (str(path), config.embedder)
+    with _OPEN_LOCK:
+        opened = _OPENED.get(key)
+        if opened is None:
+            store = ArticleIndex.open(path, config.embedder, create=create or default)
+            opened = Index(store, config)
+            _OPENED[key] = opened
+    if default and opened.store.generation is None:
+        from rag.ingest import ingest_into
+
+        if _progress_enabled(config.progress):
+            print(f"Building the sample index in {path} (first use)...", file=sys.stderr)
+        ingest_into(opened, [sample_articles_dir()], progress=config.progress)
+    return opened
+
+
+def forget_opened_indexes() -> None:
+    """Drop the process-wide cache of opened indexes (tests; models stay cached in rag.embedder)."""
+    with _OPEN_LOCK:
+        _OPENED.clear()
