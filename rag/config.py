@@ -52,8 +52,9 @@ class Config:
     top_k: int = 5
     candidates: int = 50  # per retriever, before fusion
     rrf_k: int = 60
-    # Ingest limits
+    # Ingest
     max_file_bytes: int = 5_000_000
+    commit_every_chunks: int = 512  # a crash loses at most this much embedding work
     # Progress bars: None = auto (only on a TTY)
     progress: bool | None = None
 
@@ -102,7 +103,8 @@ class Config:
         return cfg
 
     def _validate(self) -> None:
-        for name in ("top_k", "candidates", "rrf_k", "embed_batch_size", "chunk_max_chars", "max_file_bytes"):
+        for name in ("top_k", "candidates", "rrf_k", "embed_batch_size", "chunk_max_chars", "max_file_bytes",
+                     "commit_every_chunks"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}")
         if not 0 < self.near_duplicate_jaccard <= 1:

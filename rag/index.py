@@ -25,7 +25,7 @@ from rag.schema import Hit
 from rag.retrieval import HybridRetriever
 from vectorstore.index import ArticleIndex
 
-_OPENED: dict[tuple[str, str], Index] = {}
+_OPENED: dict[tuple[str, Config], Index] = {}
 _OPEN_LOCK = threading.Lock()
 
 
@@ -99,7 +99,7 @@ def open_index(index: str | Path | Index | None = None, config: Config | None = 
     config = config or Config.load()
     default = index is None
     path = Path(config.default_index_dir if default else index).expanduser().resolve()
-    key = (str(path), config.embedder)
+    key = (str(path), config)
     with _OPEN_LOCK:
         opened = _OPENED.get(key)
         if opened is None:

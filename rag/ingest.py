@@ -3,7 +3,7 @@
 - A file whose bytes are unchanged since the last ingest (same sha256) is not read, cleaned or embedded.
 - A changed file replaces its chunks; only chunks without a stored vector are embedded.
 - A file deleted from a folder that was ingested before is removed when that folder is ingested again.
-- Work is committed every `commit_every` new chunks as a new index generation, so a crash loses at
+- Work is committed every `commit_every_chunks` new chunks as a new index generation, so a crash loses at
   most the batch in progress; a broken file is reported with its reason and the rest goes on.
 
 >>> import rag, tempfile
@@ -31,9 +31,6 @@ from rag.loading import read_document
 from rag.schema import Article, FileFailure, IngestReport
 from vectorstore.index import DocumentRecord, IndexWriter
 
-COMMIT_EVERY_CHUNKS = 512
-
-
 def ingest(paths: Iterable[str | Path], index: str | Path | Index | None = None,
            config: Config | None = None, progress: bool | None = None) -> IngestReport:
     """Ingest files and/or folders into `index` (created if missing; `None` = the samples' index)."""
@@ -53,7 +50,7 @@ def ingest_articles(articles: Iterable[Article], index: str | Path | Index | Non
     for article in tqdm(articles, desc="Indexing articles", unit="doc", disable=not show):
         digest = hashlib.sha256(json.dumps(article.to_dict(), ensure_ascii=False, sort_keys=True).encode()).hexdigest()
         _put(opened, writer, article, DocumentRecord(article.doc_id, digest), report)
-        if writer.pending_embeddings >= COMMIT_EVERY_CHUNKS:
+        if writer.pending_embeddings >= opened.config.commit_every_chunks:
             _commit(opened, writer, report, show)
     if writer.changed:
         _commit(opened, writer, report, show)
@@ -87,7 +84,7 @@ def ingest_into(opened: Index, paths: Iterable[str | Path], progress: bool | Non
             continue
         record = DocumentRecord(doc_id, digest, path=str(path), folder=folder)
         _put(opened, writer, article, record, report, previous is not None)
-        if writer.pending_embeddings >= COMMIT_EVERY_CHUNKS:
+        if writer.pending_embeddings >= opened.config.commit_every_chunks:
             _commit(opened, writer, report, show)
     seen = {doc_id for _, doc_id, _ in files}
     for doc_id, record in list(writer.documents.items()):
