@@ -121,7 +121,7 @@ def test_other_embedder_is_refused(tmp_path):
 
 def test_stale_view_notices_a_newer_generation(tmp_path):
     reader = ArticleIndex.open(tmp_path, embedder="e", create=True)
-    writer_view = ArticleIndex.open(tmp_path, embedder="e")
+    writer_view = ArticleIndex.open(tmp_path, embedder="e", create=True)
     w = writer_view.writer()
     w.put_document(DocumentRecord("a", "h1"), _chunks("a", A1))
     w.commit(_embed)

@@ -7,7 +7,9 @@ Layout of an index folder::
         manifest.json    documents (content hash, source path, ingested folder, chunk ids), embedder name, dim
         chunks.jsonl     every chunk, in row order for the canonical ones; duplicates carry `dup_of`
         tokens.jsonl     jieba tokens of the canonical chunks (to rebuild BM25 without re-segmenting)
-        dense.faiss      normalized vectors, inner product; row i = i-th canonical chunk
+        dense.faiss      normalized vectors, inner product: per canonical chunk, one vector of its whole
+                         text and one per sentence (multi-vector; a chunk scores its best vector)
+        dense_owner.npy  for each vector row, the canonical chunk row it belongs to
         keyword/         bm25s index; row i = i-th canonical chunk
     .lock              held by the one writer
 
@@ -42,13 +44,29 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.chunking import split_sentences
 from rag.dedup import DuplicateFinder
 from rag.errors import ConfigError, RagError
 from rag.schema import Chunk
 from vectorstore.dense import DenseIndex
 from vectorstore.keyword import KeywordIndex, tokenize
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+MIN_SENTENCE_CHARS = 8
+
+
+def passage_views(text: str) -> list[str]:
+    """The texts embedded for one chunk: the whole chunk, plus each of its sentences when it has several.
+
+    A question usually asks about one fact; a long paragraph's single vector blurs that fact among the
+    others (an English "how long did the talks last?" ranked the Chinese sentence with 持续了约90分钟 6th by
+    paragraph vector, 1st by sentence vector). The chunk's dense score is the max over its views.
+
+    >>> passage_views("第一句话很长很长。第二句话也很长很长。")
+    ['第一句话很长很长。第二句话也很长很长。', '第一句话很长很长。', '第二句话也很长很长。']
+    """
+    sentences = [s.strip() for s in split_sentences(text) if len(s.strip()) >= MIN_SENTENCE_CHARS]
+    return [text] + sentences if len(sentences) > 1 else [text]
 
 
 @dataclass
@@ -106,6 +124,7 @@ class ArticleIndex:
         self.chunks: list[StoredChunk] = []
         self.row_chunks: list[Chunk] = []  # canonical chunks, row order
         self.dense: DenseIndex | None = None
+        self.vector_owner = np.zeros(0, dtype="int64")  # vector row -> canonical chunk row
         self.keyword = KeywordIndex(None, 0)
 
     # ---- opening -------------------------------------------------------------------------------
@@ -156,19 +175,22 @@ class ArticleIndex:
                     dup_of = row.pop("dup_of", None)
                     chunks.append(StoredChunk(Chunk(**row), dup_of))
             dense = DenseIndex.load(folder / "dense.faiss") if (folder / "dense.faiss").exists() else None
+            owner = np.load(folder / "dense_owner.npy") if dense is not None else np.zeros(0, dtype="int64")
             keyword = KeywordIndex.load(folder / "keyword")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise RagError(f"index {self.path} generation {generation} is unreadable: {exc}") from exc
         if manifest.get("format") != FORMAT_VERSION:
             raise ConfigError(f"index {self.path} has format {manifest.get('format')}, expected {FORMAT_VERSION}")
         self.manifest, self.chunks, self.dense, self.keyword = manifest, chunks, dense, keyword
+        self.vector_owner = owner
         self.row_chunks = [sc.chunk for sc in chunks if sc.dup_of is None]
         self.generation = generation
         n_dense = len(dense) if dense is not None else 0
-        if not (len(self.row_chunks) == n_dense == len(keyword)):
+        owners = len(np.unique(owner))
+        if not (len(self.row_chunks) == owners == len(keyword)) or n_dense != len(owner):
             raise RagError(
                 f"index {self.path} generation {generation} is inconsistent: {len(self.row_chunks)} chunks, "
-                f"{n_dense} vectors, {len(keyword)} keyword rows"
+                f"{owners} chunks with vectors, {len(keyword)} keyword rows"
             )
 
     # ---- reading -------------------------------------------------------------------------------
@@ -182,6 +204,7 @@ class ArticleIndex:
             "generation": self.generation,
             "documents": len(self.manifest["documents"]),
             "chunks": len(self.row_chunks),
+            "vectors": len(self.vector_owner),
             "duplicates": len(self.chunks) - len(self.row_chunks),
             "embedder": self.manifest.get("embedder"),
             "dim": self.manifest.get("dim"),
@@ -222,15 +245,18 @@ class IndexWriter:
         self.index = index
         self.documents: dict[str, DocumentRecord] = index.documents
         self.chunks: dict[str, StoredChunk] = {sc.chunk.chunk_id: sc for sc in index.chunks}
-        self.vectors: dict[str, np.ndarray] = {}
+        self.vectors: dict[str, np.ndarray] = {}  # chunk_id -> (views, dim)
         self.tokens: dict[str, list[str]] = {}
         if index.dense is not None and len(index.dense):
-            for chunk, vector in zip(index.row_chunks, index.dense.vectors(), strict=True):
-                self.vectors[chunk.chunk_id] = vector
+            all_vectors = index.dense.vectors()
+            for row, chunk in enumerate(index.row_chunks):
+                self.vectors[chunk.chunk_id] = all_vectors[index.vector_owner == row]
         if index.generation:
             with open(index.path / index.generation / "tokens.jsonl", encoding="utf-8") as fh:
                 for chunk, line in zip(index.row_chunks, fh, strict=True):
                     self.tokens[chunk.chunk_id] = json.loads(line)
+        # Vectors of removed chunks by text: a changed file re-embeds only its changed chunks.
+        self._recycled: dict[str, tuple[np.ndarray, list[str]]] = {}
         self.duplicates = DuplicateFinder(near_duplicate_jaccard)
         for sc in self.chunks.values():
             if sc.dup_of is None:
@@ -239,7 +265,20 @@ class IndexWriter:
 
     @property
     def pending_embeddings(self) -> int:
-        return sum(1 for sc in self.chunks.values() if sc.dup_of is None and sc.chunk.chunk_id not in self.vectors)
+        return len(self._unembedded())
+
+    def _unembedded(self) -> list[Chunk]:
+        """Canonical chunks without vectors, after taking back vectors of identical removed chunks."""
+        todo = []
+        for sc in self.chunks.values():
+            chunk_id = sc.chunk.chunk_id
+            if sc.dup_of is not None or chunk_id in self.vectors:
+                continue
+            if sc.chunk.text in self._recycled:
+                self.vectors[chunk_id], self.tokens[chunk_id] = self._recycled[sc.chunk.text]
+            else:
+                todo.append(sc.chunk)
+        return todo
 
     def remove_document(self, doc_id: str) -> bool:
         """Drop a document and its chunks; a duplicate elsewhere of a removed chunk takes its place."""
@@ -248,9 +287,10 @@ class IndexWriter:
             return False
         removed = set(record.chunk_ids)
         for chunk_id in removed:
-            self.chunks.pop(chunk_id, None)
-            self.vectors.pop(chunk_id, None)
-            self.tokens.pop(chunk_id, None)
+            sc = self.chunks.pop(chunk_id, None)
+            vectors, tokens = self.vectors.pop(chunk_id, None), self.tokens.pop(chunk_id, None)
+            if sc is not None and vectors is not None and tokens is not None:
+                self._recycled[sc.chunk.text] = (vectors, tokens)
             self.duplicates.remove(chunk_id)
         orphans = [sc for sc in self.chunks.values() if sc.dup_of in removed]
         for sc in orphans:
@@ -280,13 +320,17 @@ class IndexWriter:
 
     def embed_pending(self, embed: Callable[[list[str]], np.ndarray]) -> int:
         """Embed (and tokenize) the canonical chunks that have no vector yet; returns how many."""
-        todo = [sc.chunk for sc in self.chunks.values() if sc.dup_of is None and sc.chunk.chunk_id not in self.vectors]
+        todo = self._unembedded()
         if todo:
-            vectors = np.asarray(embed([c.text for c in todo]), dtype="float32")
-            if vectors.shape[0] != len(todo):
-                raise RagError(f"embedder returned {vectors.shape[0]} vectors for {len(todo)} texts")
-            for chunk, vector in zip(todo, vectors, strict=True):
-                self.vectors[chunk.chunk_id] = vector
+            views = [passage_views(c.text) for c in todo]
+            texts = [text for chunk_views in views for text in chunk_views]
+            vectors = np.asarray(embed(texts), dtype="float32")
+            if vectors.shape[0] != len(texts):
+                raise RagError(f"embedder returned {vectors.shape[0]} vectors for {len(texts)} texts")
+            start = 0
+            for chunk, chunk_views in zip(todo, views, strict=True):
+                self.vectors[chunk.chunk_id] = vectors[start : start + len(chunk_views)]
+                start += len(chunk_views)
         for sc in self.chunks.values():
             if sc.dup_of is None and sc.chunk.chunk_id not in self.tokens:
                 self.tokens[sc.chunk.chunk_id] = tokenize(f"{sc.chunk.title or ''} {sc.chunk.text}")
@@ -302,7 +346,7 @@ class IndexWriter:
         with index.locked():
             ordered = self._ordered_chunks()
             rows = [sc.chunk for sc in ordered if sc.dup_of is None]
-            dim = next(iter(self.vectors.values())).shape[0] if self.vectors else index.manifest.get("dim")
+            dim = next(iter(self.vectors.values())).shape[1] if self.vectors else index.manifest.get("dim")
             previous = index.current_generation()
             number = int(previous.split("-")[1]) + 1 if previous else 1
             name = f"gen-{number:06d}"
@@ -329,9 +373,13 @@ class IndexWriter:
             )
             if dim is not None:
                 dense = DenseIndex(dim)
+                owner = np.zeros(0, dtype="int64")
                 if rows:
-                    dense.add(np.stack([self.vectors[c.chunk_id] for c in rows]))
+                    per_chunk = [self.vectors[c.chunk_id] for c in rows]
+                    dense.add(np.concatenate(per_chunk))
+                    owner = np.repeat(np.arange(len(rows), dtype="int64"), [len(v) for v in per_chunk])
                 dense.save(tmp / "dense.faiss")
+                np.save(tmp / "dense_owner.npy", owner)
             KeywordIndex.build([self.tokens[c.chunk_id] for c in rows]).save(tmp / "keyword")
             for f in tmp.rglob("*"):
                 if f.is_file():
