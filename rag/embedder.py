@@ -1,0 +1,139 @@
+"""Sentence embeddings for passages and queries, one loaded model per process.
+
+>>> from rag.config import Config
+>>> from rag.models import resolve_embedder
+>>> cfg = Config.load()
+>>> embedder = Embedder.load(resolve_embedder(cfg.embedder, cfg.models_dir))  # doctest: +SKIP
+>>> vectors = embedder.embed_passages(["日内瓦会谈于周一举行。", "今天天气晴朗。"])  # doctest: +SKIP
+>>> vectors.shape, vectors.dtype  # doctest: +SKIP
+((2, 384), dtype('float32'))
+>>> scores = vectors @ embedder.embed_query("Where did the talks take place?")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rag.errors import ModelError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+# name_or_path -> the Embedder that first loaded it; its model is shared by every later load.
+_LOADED: dict[str, Embedder] = {}
+
+
+class Embedder:
+    """A sentence-transformers model with the prompts of an asymmetric retrieval model (e5).
+
+    Vectors are float32 and L2-normalized, so a dot product is the cosine similarity.
+
+    >>> embedder = Embedder.load("/path/to/multilingual-e5-small")  # doctest: +SKIP
+    >>> embedder.embed_query("会谈在哪里举行？").shape  # doctest: +SKIP
+    (384,)
+    """
+
+    def __init__(
+        self,
+        model: SentenceTransformer,
+        name: str,
+        batch_size: int = 32,
+        query_prompt: str = "query: ",
+        passage_prompt: str = "passage: ",
+    ):
+        if batch_size <= 0:
+            raise ValueError(f"batch_size must be > 0, got {batch_size}")
+        self.model = model
+        self.name = name
+        self.batch_size = batch_size
+        self.query_prompt = query_prompt
+        self.passage_prompt = passage_prompt
+
+    @classmethod
+    def load(
+        cls,
+        name_or_path: str,
+        batch_size: int = 32,
+        query_prompt: str = "query: ",
+        passage_prompt: str = "passage: ",
+    ) -> Embedder:
+        """The embedder for ``name_or_path``; the model is loaded once per process and then shared.
+
+        Loading the same model with the same settings returns the same object.
+        """
+        settings = (batch_size, query_prompt, passage_prompt)
+        cached = _LOADED.get(name_or_path)
+        if cached is None:
+            cached = cls(_load_model(name_or_path), name_or_path, *settings)
+            _LOADED[name_or_path] = cached
+        if (cached.batch_size, cached.query_prompt, cached.passage_prompt) == settings:
+            return cached
+        return cls(cached.model, name_or_path, *settings)
+
+    @property
+    def dim(self) -> int:
+        """Length of each vector (384 for multilingual-e5-small)."""
+        # renamed in sentence-transformers 6; the old name still works in 3-5
+        model = self.model
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(get_dim())
+
+    def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Embed ``texts`` as passages: float32 array of shape ``(len(texts), dim)``, rows in input order."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # Batches of similar length waste little compute on padding; the rows are put back afterwards.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        batches = range(0, len(order), self.batch_size)
+        if progress:
+            from tqdm.auto import tqdm
+
+            batches = tqdm(batches, desc="Embedding", unit="batch")
+        for start in batches:
+            rows = order[start : start + self.batch_size]
+            out[rows] = self._encode([texts[i] for i in rows], self.passage_prompt)
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed one question: float32 array of shape ``(dim,)``."""
+        return self._encode([text], self.query_prompt)[0]
+
+    def _encode(self, texts: list[str], prompt: str) -> np.ndarray:
+        vectors = self.model.encode(
+            texts,
+            prompt=prompt,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def __repr__(self) -> str:
+        return f"Embedder({self.name!r}, dim={self.dim}, batch_size={self.batch_size})"
+
+
+def _load_model(name_or_path: str) -> SentenceTransformer:
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    _limit_threads(torch)
+    try:
+        return SentenceTransformer(name_or_path, device="cpu")
+    except Exception as exc:  # OSError offline, ValueError for a bad folder, ...
+        raise ModelError(
+            f"cannot load the embedding model {name_or_path!r}: {type(exc).__name__}: {exc}. "
+            "Use a local sentence-transformers folder, a model name reachable on the hub, or the "
+            "packaged default (embedder = \"multilingual-e5-small\")."
+        ) from exc
+
+
+def _limit_threads(torch) -> None:
+    """Use at most the cores this process may run on: torch may count more, and oversubscribing is slow."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if torch.get_num_threads() > cores:
+        torch.set_num_threads(cores)
