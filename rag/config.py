@@ -55,6 +55,19 @@ class Config:
     # Ingest
     max_file_bytes: int = 5_000_000
     commit_every_chunks: int = 512  # a crash loses at most this much embedding work
+    # Answering: which backend ("local" | "api" | "extractive"), and each backend's settings.
+    llm: str = "local"
+    # GGUF file for the local backend; "qwen2.5-coder-1.5b-instruct" = the one assembled from PyPI parts.
+    llm_model: str = "qwen2.5-coder-1.5b-instruct"
+    llm_threads: int = 2
+    llm_context: int = 2048
+    llm_max_tokens: int = 160
+    llm_temperature: float = 0.0
+    # Any OpenAI-compatible endpoint (RAG_API_BASE_URL, RAG_API_MODEL, RAG_API_KEY or OPENAI_API_KEY).
+    api_base_url: str = "http://127.0.0.1:8080/v1"
+    api_model: str = "local"
+    api_key: str = ""
+    api_timeout: float = 60.0
     # Progress bars: None = auto (only on a TTY)
     progress: bool | None = None
 
