@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rag.answering import ask
 from rag.config import Config
 from rag.errors import BadFileError, ConfigError, ModelError, RagError
 from rag.index import Index, open_index, sample_articles_dir
 from rag.ingest import ingest, ingest_articles
-from rag.schema import Article, Chunk, FileFailure, Hit, IngestReport
+from rag.schema import Answer, Article, Chunk, Citation, FileFailure, Hit, IngestReport
 
 __version__ = "0.1.0"
 
@@ -28,6 +29,7 @@ def search(query: str, index: str | Path | Index | None = None, k: int = 5, mode
 
 
 __all__ = [
+    "Answer", "Citation", "ask",
     "Article", "BadFileError", "Chunk", "Config", "ConfigError", "FileFailure", "Hit", "Index", "IngestReport",
     "ModelError", "RagError", "ingest", "ingest_articles", "open_index", "sample_articles_dir", "search",
 ]

@@ -43,7 +43,8 @@ examples:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", metavar="FILE", help="TOML config file (default: $RAG_CONFIG or $RAG_HOME/config.toml)")
+    parser.add_argument("--config", metavar="FILE",
+                        help="TOML config file (default: $RAG_CONFIG or $RAG_HOME/config.toml)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def index_arg(p):

@@ -68,6 +68,10 @@ class Config:
     api_model: str = "local"
     api_key: str = ""
     api_timeout: float = 60.0
+    # Prompt budget: characters of passage text given to the LLM (prompt tokens dominate latency).
+    prompt_chars: int = 360
+    # Abstain without generating when no passage sentence is at least this similar to the question.
+    min_relevance: float = 0.80
     # Progress bars: None = auto (only on a TTY)
     progress: bool | None = None
 
@@ -80,7 +84,7 @@ class Config:
         return self.home / "indexes" / "samples"
 
     @classmethod
-    def load(cls, config_file: str | Path | None = None, **overrides) -> "Config":
+    def load(cls, config_file: str | Path | None = None, **overrides) -> Config:
         """Build the config from defaults, then the TOML file, then `RAG_*` env vars, then `overrides`."""
         values: dict = {}
         home = default_home()
@@ -97,13 +101,13 @@ class Config:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls._from_values(values)
 
-    def with_overrides(self, **overrides) -> "Config":
+    def with_overrides(self, **overrides) -> Config:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return self._from_values(values)
 
     @classmethod
-    def _from_values(cls, values: dict) -> "Config":
+    def _from_values(cls, values: dict) -> Config:
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(values) - set(known))
         if unknown:

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from rag.config import Config
-from rag.schema import Hit
 from rag.retrieval import HybridRetriever
+from rag.schema import Hit
 from vectorstore.index import ArticleIndex
 
 _OPENED: dict[tuple[str, Config], Index] = {}

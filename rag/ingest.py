@@ -31,6 +31,7 @@ from rag.loading import read_document
 from rag.schema import Article, FileFailure, IngestReport
 from vectorstore.index import DocumentRecord, IndexWriter
 
+
 def ingest(paths: Iterable[str | Path], index: str | Path | Index | None = None,
            config: Config | None = None, progress: bool | None = None) -> IngestReport:
     """Ingest files and/or folders into `index` (created if missing; `None` = the samples' index)."""

@@ -101,3 +101,49 @@ class IngestReport:
         d = asdict(self)
         d["ok"] = self.ok
         return d
+
+
+@dataclass
+class Citation:
+    """One numbered source of an answer: the passage and the part of it that supports the claim."""
+
+    n: int
+    chunk_id: str
+    doc_id: str
+    title: str | None
+    date: str | None
+    source: str | None
+    quote: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    """What `rag.ask()` returns; `to_dict()` is the `rag ask --json` object of INTERFACES.md."""
+
+    question: str
+    text: str
+    abstained: bool
+    citations: list[Citation]
+    contexts: list[Hit]
+    timings: dict[str, float]
+    llm: str  # the backend that produced the text: "local" | "api" | "extractive"
+    language: str = "zh"
+    standalone_question: str | None = None  # the follow-up rewritten for retrieval
+    fallback: str | None = None  # why another backend was used instead of the requested one
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+            "contexts": [h.to_dict() for h in self.contexts],
+            "timings": {k: round(v, 1) for k, v in self.timings.items()},
+            "llm": self.llm,
+            "language": self.language,
+            "standalone_question": self.standalone_question,
+            "fallback": self.fallback,
+        }

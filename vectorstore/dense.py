@@ -42,6 +42,13 @@ class DenseIndex:
             return np.zeros((0, self.dim), dtype="float32")
         return self._index.reconstruct_n(0, len(self))
 
+    def reconstruct(self, rows) -> np.ndarray:
+        """The stored vectors of `rows`, shape (len(rows), dim)."""
+        rows = list(rows)
+        if not rows:
+            return np.zeros((0, self.dim), dtype="float32")
+        return np.stack([self._index.reconstruct(int(r)) for r in rows])
+
     def search(self, query: np.ndarray, k: int, allowed_rows: np.ndarray | None = None):
         """Top-`k` rows by inner product, optionally restricted to `allowed_rows`.
 
@@ -63,6 +70,6 @@ class DenseIndex:
         faiss.write_index(self._index, str(path))
 
     @classmethod
-    def load(cls, path: Path) -> "DenseIndex":
+    def load(cls, path: Path) -> DenseIndex:
         index = faiss.read_index(str(path))
         return cls(index.d, index)

@@ -194,6 +194,18 @@ class ArticleIndex:
             )
 
     # ---- reading -------------------------------------------------------------------------------
+    def row_of(self, chunk_id: str) -> int | None:
+        """Row of a canonical chunk (None for unknown ids and stored duplicates)."""
+        if getattr(self, "_rows", None) is None or self._rows_generation != self.generation:
+            self._rows = {c.chunk_id: row for row, c in enumerate(self.row_chunks)}
+            self._rows_generation = self.generation
+        return self._rows.get(chunk_id)
+
+    def chunk_views(self, row: int) -> tuple[list[str], np.ndarray]:
+        """The texts embedded for a chunk row (whole text, then sentences) and their stored vectors."""
+        start, end = np.searchsorted(self.vector_owner, [row, row + 1])
+        return passage_views(self.row_chunks[row].text), self.dense.reconstruct(range(start, end))
+
     @property
     def documents(self) -> dict[str, DocumentRecord]:
         return {doc_id: DocumentRecord(**rec) for doc_id, rec in self.manifest["documents"].items()}

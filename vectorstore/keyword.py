@@ -58,7 +58,7 @@ class KeywordIndex:
         return self.size
 
     @classmethod
-    def build(cls, tokens_per_passage: list[list[str]]) -> "KeywordIndex":
+    def build(cls, tokens_per_passage: list[list[str]]) -> KeywordIndex:
         if not tokens_per_passage:
             return cls(None, 0)
         retriever = bm25s.BM25()
@@ -80,7 +80,7 @@ class KeywordIndex:
             self._retriever.save(str(folder), show_progress=False)
 
     @classmethod
-    def load(cls, folder: Path) -> "KeywordIndex":
+    def load(cls, folder: Path) -> KeywordIndex:
         size = int((folder / "size").read_text())
         if size == 0:
             return cls(None, 0)

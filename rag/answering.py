@@ -1,0 +1,181 @@
+"""Question (+ history) -> standalone question -> hits -> prompt -> answer with verified citations.
+
+>>> import rag
+>>> ans = rag.ask("How long did the Geneva talks last?", llm="extractive")    # doctest: +SKIP
+>>> ans.abstained, ans.citations[0].doc_id                                     # doctest: +SKIP
+(False, '000_830f0738273cd064.txt')
+>>> ans.to_dict()["llm"]                                                       # doctest: +SKIP
+'extractive'
+
+Backends: "local" (the GGUF in-process), "api" (any OpenAI-compatible endpoint) and "extractive"
+(no LLM: quotes the best sentence). When an LLM fails - unreachable, HTTP error, timeout, garbage,
+or an answer in the wrong language twice - the extractive backend answers and `Answer.fallback` says why.
+
+In a LangChain LCEL chain, the retriever and chat model plug in as usual::
+
+    from langchain_core.prompts import ChatPromptTemplate
+    from langchain_core.runnables import RunnablePassthrough
+    from rag.langchain import ArticleRetriever
+    from rag.llm import chat_model
+    retriever = ArticleRetriever(index=rag.open_index(), k=3)
+    prompt = ChatPromptTemplate.from_template("Context:\\n{context}\\n\\nQuestion: {question}")
+    llm = chat_model(rag.Config.load(), "local")
+    chain = {"context": retriever, "question": RunnablePassthrough()} | prompt | llm
+    chain.invoke("How long did the Geneva talks last?")
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+from rag.citations import Passage, verify_citations
+from rag.config import Config
+from rag.conversation import standalone_question
+from rag.extractive import MIN_SCORE, best_sentence, template_answer
+from rag.index import Index, open_index
+from rag.language import detect_language, is_in_language
+from rag.prompting import ABSTAIN, build_messages, build_passages
+from rag.schema import Answer, Citation, Hit
+
+BACKENDS = ("local", "api", "extractive")
+_ABSTENTION = re.compile(r"资料中没有|没有相关信息|未提及|没有提到|无法回答|don'?t say|do not say|does not say|"
+                         r"doesn'?t say|not mention|no information|cannot answer|can't answer", re.I)
+_WHEN = re.compile(r"\bwhen\b|what date|which day|what day|what year|"
+                   r"什么时候|何时|哪天|哪一天|几月|日期|哪年|哪一年", re.I)
+_LATEST = re.compile(r"latest|most recent|newest|最新|最近", re.I)
+_YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
+_LANGUAGE_REMINDER = {"zh": "请只用中文回答。", "en": "Answer in English only, not in Chinese."}
+
+
+def ask(question: str, index: str | Index | None = None, history: list[tuple[str, str]] | None = None,
+        llm: str | None = None, k: int | None = None, config: Config | None = None,
+        on_token: Callable[[str], None] | None = None) -> Answer:
+    """Answer `question` from the articles of `index`, citing passages; `on_token` receives streamed text."""
+    started = time.perf_counter()
+    opened = open_index(index, config)
+    config = config or opened.config
+    backend = (llm or config.llm).lower()
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown llm backend {backend!r}; valid: {', '.join(BACKENDS)}")
+    if not question.strip():
+        raise ValueError("the question is empty")
+    language = detect_language(question)
+    timings: dict[str, float] = {}
+    model, fallback = None, None
+    if backend != "extractive":
+        model, fallback = _load_model(config, backend)
+
+    tick = time.perf_counter()
+    rewrite = (lambda prompt: _complete(model, [("user", prompt)])) if model is not None else None
+    standalone = standalone_question(question, [tuple(t) for t in history or []], rewrite)
+    if standalone != question:
+        timings["rewrite_ms"] = _ms(tick)
+
+    tick = time.perf_counter()
+    hits = prefer_dates(opened.search(standalone, k=k or config.top_k), standalone)
+    question_vector = opened.embed_query(standalone)
+    views = [opened.store.chunk_views(opened.store.row_of(h.chunk_id)) for h in hits]
+    passages = build_passages(hits, views, question_vector, config.prompt_chars)
+    timings["retrieve_ms"] = _ms(tick)
+
+    tick = time.perf_counter()
+    text, citations = None, []
+    # Nothing on topic: abstain without spending a generation.
+    relevant = any(len(p.vectors) and float((p.vectors @ question_vector).max()) >= config.min_relevance
+                   for p in passages)
+    if relevant and model is not None:
+        text, citations, problem = _generate_verified(model, standalone, passages, language, opened, on_token)
+        if problem:
+            fallback = f"{backend} backend failed ({problem}); answered extractively"
+            model = None
+    if relevant and model is None:
+        text, citations = _extract(standalone, question_vector, passages, language)
+    used = backend if model is not None else "extractive"
+    timings["generate_ms"] = _ms(tick)
+
+    abstained = not text
+    if abstained:
+        text, citations = ABSTAIN[language], []
+    elif _WHEN.search(question) and citations and citations[0].date and citations[0].date[:4] not in text:
+        text += f"（报道日期：{citations[0].date}）" if language == "zh" else f" (article dated {citations[0].date})"
+    timings["total_ms"] = _ms(started)
+    return Answer(question=question, text=text, abstained=abstained, citations=citations, contexts=hits,
+                  timings=timings, llm=used, language=language,
+                  standalone_question=standalone if standalone != question else None, fallback=fallback)
+
+
+def prefer_dates(hits: list[Hit], question: str) -> list[Hit]:
+    """A question naming a year puts that year's articles first; "latest"/"最新" puts newer ones first.
+
+    >>> h = [Hit("a", "a", None, "2017-04-15", None, "x", 1.0), Hit("b", "b", None, "2020-09-12", None, "y", 0.9)]
+    >>> [x.doc_id for x in prefer_dates(h, "What did they discuss in 2020?")]
+    ['b', 'a']
+    >>> [x.doc_id for x in prefer_dates(h, "最新的会谈讨论了什么？")]
+    ['b', 'a']
+    """
+    years = set(_YEAR.findall(question))
+    if years:
+        return sorted(hits, key=lambda h: 0 if h.date and h.date[:4] in years else 1)
+    if _LATEST.search(question):
+        return sorted(hits, key=lambda h: h.date or "", reverse=True)
+    return hits
+
+
+def _load_model(config: Config, backend: str):
+    from rag.llm import chat_model, describe_llm_failure
+
+    try:
+        return chat_model(config, backend), None
+    except Exception as exc:  # a missing model or bad endpoint config: answer extractively, say why
+        return None, f"{backend} backend unavailable ({describe_llm_failure(exc)}); answered extractively"
+
+
+def _complete(model, messages, on_token: Callable[[str], None] | None = None) -> str:
+    """Run the chat model, streaming pieces to `on_token`; returns the whole text."""
+    pieces = []
+    for chunk in model.stream(messages):
+        piece = chunk.content if isinstance(chunk.content, str) else str(chunk.content)
+        if piece:
+            pieces.append(piece)
+            if on_token is not None:
+                on_token(piece)
+    return "".join(pieces).strip()
+
+
+def _generate_verified(model, question: str, passages: list[Passage], language: str, opened: Index,
+                       on_token) -> tuple[str | None, list[Citation], str | None]:
+    """(answer or None for abstention, citations, problem or None). Retries once on a language slip."""
+    from rag.llm import describe_llm_failure
+
+    reminder = None
+    for _attempt in range(2):
+        try:
+            raw = _complete(model, build_messages(question, passages, language, reminder), on_token)
+        except Exception as exc:
+            return None, [], describe_llm_failure(exc)
+        if not raw:
+            return None, [], "empty response"
+        if _ABSTENTION.search(raw) and len(raw) < 80:
+            return None, [], None
+        verified = verify_citations(raw, passages, opened.embed_query)
+        if verified.empty:
+            return None, [], None  # nothing the passages support: abstain
+        if is_in_language(verified.text, language):
+            return verified.text, verified.citations, None
+        reminder = _LANGUAGE_REMINDER[language]
+    return None, [], f"answered in the wrong language twice: {raw[:60]!r}"
+
+
+def _extract(question: str, question_vector, passages: list[Passage], language: str):
+    best = best_sentence(question, question_vector, passages)
+    if best is None or best.score < MIN_SCORE:
+        return None, []
+    hit = best.passage.hit
+    citation = Citation(1, hit.chunk_id, hit.doc_id, hit.title, hit.date, hit.source, best.text)
+    return template_answer(best.text, language, hit.title, hit.date), [citation]
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000.0

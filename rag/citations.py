@@ -1,0 +1,167 @@
+"""Check a generated answer against the passages it was given, sentence by sentence.
+
+An answer sentence (a *claim*) keeps a citation `[n]` only when passage n supports it:
+
+1. **Numbers**: every number in the claim occurs in the passage, its title or its date
+   ("90 minutes" needs a 90 in the passage; "2022" may come from the article's date).
+2. **Words or meaning**: either at least half of the claim's Chinese character bigrams occur in the
+   passage (a Chinese claim that restates the passage), or the claim's embedding is at least
+   `SEMANTIC_MIN` cosine-similar to one of the passage's sentences (an English claim about Chinese text:
+   multilingual-e5 puts translations close together).
+
+A marker that points at no given passage is dropped; a claim without a supported citation is
+re-attributed to the passage that supports it best, or removed. If nothing is left, the answer becomes
+an abstention. Citations are renumbered 1..m in order of first use and carry the best supporting
+sentence as their quote.
+
+>>> han_bigram_recall("会谈持续了约90分钟", "此次会谈持续了约90分钟。")
+1.0
+>>> numbers_in("The talks lasted 90 minutes on Jan. 21, 2022")
+['90', '21', '2022']
+>>> normalize_markers("会谈持续了约90分钟【1】[2, 3]")
+'会谈持续了约90分钟[1][2][3]'
+>>> normalize_markers("It lasted 90 minutes. [1]")
+'It lasted 90 minutes [1].'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.chunking import split_sentences
+from rag.schema import Citation, Hit
+
+SEMANTIC_MIN = 0.83
+LEXICAL_MIN = 0.5
+
+_MARKER = re.compile(r"\[(\d+)\]")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+@dataclass
+class Passage:
+    """A numbered passage shown to the model: the hit, the text it saw, and its sentences' vectors."""
+
+    n: int
+    hit: Hit
+    text: str
+    sentences: list[str]
+    vectors: np.ndarray  # (len(sentences), dim), normalized
+
+
+@dataclass
+class VerifiedAnswer:
+    text: str
+    citations: list[Citation]
+    removed: list[str] = field(default_factory=list)  # claims dropped as unsupported
+
+    @property
+    def empty(self) -> bool:
+        return not self.text.strip()
+
+
+def normalize_markers(text: str) -> str:
+    """Write every citation as `[n]`: full-width brackets and lists like [1, 2] become [1][2]."""
+    text = text.replace("【", "[").replace("】", "]").replace("［", "[").replace("］", "]")
+    text = re.sub(r"\[(\d+(?:\s*[,，、]\s*\d+)+)\]",
+                  lambda m: "".join(f"[{n}]" for n in re.split(r"\s*[,，、]\s*", m.group(1))), text)
+    # "... minutes. [1]" -> "... minutes [1]." so that the marker stays with its sentence
+    return re.sub(r"\s*([。.!?！？])\s*((?:\[\d+\])+)", r" \2\1", text)
+
+
+def numbers_in(text: str) -> list[str]:
+    return _NUMBER.findall(text)
+
+
+def _han_bigrams(text: str) -> set[str]:
+    han = "".join(ch if "\u4e00" <= ch <= "\u9fff" or ch.isdigit() else " " for ch in text)
+    return {w[i : i + 2] for w in han.split() for i in range(len(w) - 1)}
+
+
+def han_bigram_recall(claim: str, passage: str) -> float:
+    """Share of the claim's Chinese-character (and digit) bigrams that occur in the passage."""
+    bigrams = _han_bigrams(claim)
+    if not bigrams:
+        return 0.0
+    return len(bigrams & _han_bigrams(passage)) / len(bigrams)
+
+
+def support(claim: str, claim_vector: np.ndarray | None, passage: Passage) -> tuple[float, int]:
+    """How well `passage` supports `claim`: (score, index of the best sentence); score 0 = unsupported.
+
+    The score is the larger of the bigram recall (when >= LEXICAL_MIN) and the best sentence cosine
+    (when >= SEMANTIC_MIN); a number missing from the passage makes it 0.
+    """
+    context = f"{passage.hit.text} {passage.hit.title or ''} {passage.hit.date or ''}"
+    context_numbers = set(numbers_in(context)) | {n.lstrip("0") for n in numbers_in(context)}
+    if any(n not in context_numbers and n.lstrip("0") not in context_numbers for n in numbers_in(claim)):
+        return 0.0, 0
+    cosines = passage.vectors @ claim_vector if claim_vector is not None and len(passage.vectors) else np.zeros(1)
+    best_sentence = int(np.argmax(cosines)) if len(cosines) else 0
+    semantic = float(cosines.max()) if len(cosines) else 0.0
+    lexical = han_bigram_recall(claim, passage.hit.text)
+    if lexical >= LEXICAL_MIN and len(passage.sentences) > 1:
+        best_sentence = max(range(len(passage.sentences)),
+                            key=lambda i: han_bigram_recall(claim, passage.sentences[i]))
+    score = max(lexical if lexical >= LEXICAL_MIN else 0.0, semantic if semantic >= SEMANTIC_MIN else 0.0)
+    return score, best_sentence
+
+
+def verify_citations(answer: str, passages: list[Passage],
+                     embed_claim: Callable[[str], np.ndarray] | None = None) -> VerifiedAnswer:
+    """Keep only supported, resolvable citations; drop unsupported claims (see the module docstring)."""
+    by_n = {p.n: p for p in passages}
+    kept_sentences: list[tuple[str, list[int]]] = []
+    removed: list[str] = []
+    order: list[int] = []  # original passage numbers in order of first use
+    quotes: dict[int, str] = {}
+    for sentence in split_sentences(normalize_markers(answer).strip()):
+        claim = _MARKER.sub("", sentence).strip()
+        if not claim:
+            continue
+        if len(re.sub(r"[\W_]", "", claim)) < 2:  # stray punctuation between markers
+            continue
+        vector = embed_claim(claim) if embed_claim is not None else None
+        cited = [int(n) for n in _MARKER.findall(sentence) if int(n) in by_n]
+        supported = []
+        for n in dict.fromkeys(cited):
+            score, best = support(claim, vector, by_n[n])
+            if score > 0:
+                supported.append((n, best))
+        if not supported:  # uncited or wrongly cited: the passage that supports it best, if any
+            scored = [(support(claim, vector, p), p.n) for p in passages]
+            (score, best), n = max(scored, key=lambda item: item[0][0]) if scored else ((0.0, 0), 0)
+            if score > 0:
+                supported = [(n, best)]
+        if not supported:
+            removed.append(claim)
+            continue
+        for n, best in supported:
+            if n not in order:
+                order.append(n)
+                quotes[n] = by_n[n].sentences[best] if by_n[n].sentences else by_n[n].text
+        kept_sentences.append((claim, [n for n, _ in supported]))
+    renumber = {old: new for new, old in enumerate(order, start=1)}
+    text_parts = []
+    for claim, ns in kept_sentences:
+        markers = "".join(f"[{renumber[n]}]" for n in ns)
+        # the marker goes before the sentence's closing punctuation
+        match = re.match(r"^(.*?)([。！？!?.;；]*)$", claim, flags=re.S)
+        body, punct = match.group(1), match.group(2)
+        text_parts.append(f"{body}{markers}{punct}" if punct else f"{body}{markers}")
+    joiner = "" if text_parts and all(_mostly_han(p) for p in text_parts) else " "
+    citations = [
+        Citation(renumber[n], by_n[n].hit.chunk_id, by_n[n].hit.doc_id, by_n[n].hit.title, by_n[n].hit.date,
+                 by_n[n].hit.source, quotes[n])
+        for n in order
+    ]
+    return VerifiedAnswer(joiner.join(text_parts).strip(), citations, removed)
+
+
+def _mostly_han(text: str) -> bool:
+    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    return han >= len(text) * 0.3
