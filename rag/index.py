@@ -13,6 +13,7 @@ True
 
 from __future__ import annotations
 
+import shutil
 import sys
 import threading
 from importlib import resources
@@ -23,7 +24,7 @@ import numpy as np
 from rag.config import Config
 from rag.retrieval import HybridRetriever
 from rag.schema import Hit
-from vectorstore.index import ArticleIndex
+from vectorstore.index import ArticleIndex, IndexFormatError
 
 _OPENED: dict[tuple[str, Config], Index] = {}
 _OPEN_LOCK = threading.Lock()
@@ -42,6 +43,7 @@ class Index:
         self.config = config
         self._embedder = None
         self._embedder_lock = threading.Lock()
+        self._query_cache: dict[str, np.ndarray] = {}
         self.retriever = HybridRetriever(store, self.embed_query, config.candidates, config.rrf_k)
 
     @property
@@ -73,7 +75,14 @@ class Index:
             return self._embedder
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embedder.embed_query(text)
+        """The query vector; the last few are remembered (ask() embeds its question for search and prompt)."""
+        vector = self._query_cache.get(text)
+        if vector is None:
+            vector = self.embedder.embed_query(text)
+            if len(self._query_cache) >= 64:
+                self._query_cache.pop(next(iter(self._query_cache)))
+            self._query_cache[text] = vector
+        return vector
 
     def embed_passages(self, texts: list[str], progress: bool | None = None) -> np.ndarray:
         return self.embedder.embed_passages(texts, progress=_progress_enabled(progress))
@@ -109,7 +118,14 @@ def open_index(index: str | Path | Index | None = None, config: Config | None = 
     with _OPEN_LOCK:
         opened = _OPENED.get(key)
         if opened is None:
-            store = ArticleIndex.open(path, config.embedder, create=create or default)
+            try:
+                store = ArticleIndex.open(path, config.embedder, create=create or default)
+            except IndexFormatError:
+                if not default:
+                    raise
+                # The samples' index is derived data: rebuild it for this version.
+                shutil.rmtree(path)
+                store = ArticleIndex.open(path, config.embedder, create=True)
             opened = Index(store, config)
             _OPENED[key] = opened
     if default and opened.store.generation is None:

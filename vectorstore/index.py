@@ -93,6 +93,10 @@ class StoredChunk:
     dup_of: str | None = None  # chunk_id of the canonical copy when this one is a duplicate
 
 
+class IndexFormatError(ConfigError):
+    """The index was written by another version of the project."""
+
+
 class IndexLockedError(RagError):
     """Another process is writing this index."""
 
@@ -168,6 +172,11 @@ class ArticleIndex:
         folder = self.path / generation
         try:
             manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            if manifest.get("format") != FORMAT_VERSION:
+                raise IndexFormatError(
+                    f"index {self.path} has format {manifest.get('format')}, this version reads {FORMAT_VERSION}; "
+                    "ingest the articles into a new index folder"
+                )
             chunks = []
             with open(folder / "chunks.jsonl", encoding="utf-8") as fh:
                 for line in fh:
@@ -179,8 +188,6 @@ class ArticleIndex:
             keyword = KeywordIndex.load(folder / "keyword")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise RagError(f"index {self.path} generation {generation} is unreadable: {exc}") from exc
-        if manifest.get("format") != FORMAT_VERSION:
-            raise ConfigError(f"index {self.path} has format {manifest.get('format')}, expected {FORMAT_VERSION}")
         self.manifest, self.chunks, self.dense, self.keyword = manifest, chunks, dense, keyword
         self.vector_owner = owner
         self.row_chunks = [sc.chunk for sc in chunks if sc.dup_of is None]
