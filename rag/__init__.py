@@ -13,7 +13,7 @@ from rag.answering import ask
 from rag.config import Config
 from rag.errors import BadFileError, ConfigError, ModelError, RagError
 from rag.index import Index, open_index, sample_articles_dir
-from rag.ingest import ingest, ingest_articles
+from rag.ingest import ingest, ingest_articles, remove_documents
 from rag.schema import Answer, Article, Chunk, Citation, FileFailure, Hit, IngestReport
 
 __version__ = "0.1.0"
@@ -31,5 +31,5 @@ def search(query: str, index: str | Path | Index | None = None, k: int = 5, mode
 __all__ = [
     "Answer", "Citation", "ask",
     "Article", "BadFileError", "Chunk", "Config", "ConfigError", "FileFailure", "Hit", "Index", "IngestReport",
-    "ModelError", "RagError", "ingest", "ingest_articles", "open_index", "sample_articles_dir", "search",
+    "ModelError", "RagError", "ingest", "ingest_articles", "open_index", "remove_documents", "sample_articles_dir", "search",
 ]

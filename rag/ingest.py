@@ -59,6 +59,17 @@ def ingest_articles(articles: Iterable[Article], index: str | Path | Index | Non
     return report
 
 
+def remove_documents(doc_ids: Iterable[str], index: str | Path | Index | None = None,
+                     config: Config | None = None) -> list[str]:
+    """Remove documents by doc_id; returns the ones that were in the index."""
+    opened = open_index(index, config)
+    writer = opened.store.writer(opened.config.near_duplicate_jaccard)
+    removed = [doc_id for doc_id in doc_ids if writer.remove_document(doc_id)]
+    if writer.changed:
+        _commit(opened, writer, IngestReport(), show=False)
+    return removed
+
+
 def ingest_into(opened: Index, paths: Iterable[str | Path], progress: bool | None = None) -> IngestReport:
     """Ingest `paths` into an opened index; see the module docstring for what is (not) redone."""
     started = time.perf_counter()
@@ -165,4 +176,4 @@ def _collect_files(paths: Iterable[str | Path], report: IngestReport):
     return files, folders
 
 
-__all__ = ["ingest", "ingest_articles", "ingest_into", "RagError"]
+__all__ = ["ingest", "ingest_articles", "ingest_into", "remove_documents", "RagError"]

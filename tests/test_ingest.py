@@ -168,3 +168,12 @@ def test_sigkill_mid_ingest_leaves_a_working_index(tmp_path, samples_dir):
     report = rag.ingest([big], index=index, config=Config.load(commit_every_chunks=10_000), progress=False)
     assert len(report.unchanged) == len(committed)
     assert len(report.added) == 120 - len(committed)
+
+
+def test_remove_documents(tmp_path, samples_dir):
+    index = tmp_path / "idx"
+    rag.ingest([samples_dir], index=index, progress=False)
+    assert rag.remove_documents(["002_5d068dcc93838670.txt", "nope.txt"], index=index) == ["002_5d068dcc93838670.txt"]
+    opened = rag.open_index(index)
+    assert "002_5d068dcc93838670.txt" not in opened.store.documents
+    assert all(h.doc_id != "002_5d068dcc93838670.txt" for h in opened.search("王毅 通电话 叙利亚", k=10))
