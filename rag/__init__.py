@@ -29,7 +29,7 @@ def search(query: str, index: str | Path | Index | None = None, k: int = 5, mode
 
 
 __all__ = [
-    "Answer", "Citation", "ask",
-    "Article", "BadFileError", "Chunk", "Config", "ConfigError", "FileFailure", "Hit", "Index", "IngestReport",
-    "ModelError", "RagError", "ingest", "ingest_articles", "open_index", "remove_documents", "sample_articles_dir", "search",
+    "Answer", "Article", "BadFileError", "Chunk", "Citation", "Config", "ConfigError", "FileFailure", "Hit",
+    "Index", "IngestReport", "ModelError", "RagError", "ask", "ingest", "ingest_articles", "open_index",
+    "remove_documents", "sample_articles_dir", "search",
 ]

