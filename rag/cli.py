@@ -119,6 +119,11 @@ def _parser() -> argparse.ArgumentParser:
     group.add_argument("--corpus", metavar="DIR", help="ingest this folder into a cached index and evaluate on it")
     p.add_argument("--out", metavar="DIR", help="write retrieval.json, retrieval.md and retrieval.png here")
     p.add_argument("--modes", default="hybrid,dense,bm25", help="comma-separated search modes (default: all three)")
+    p.add_argument("--llm", metavar="BACKENDS",
+                   help="also ask every question with these backends (comma-separated: local,api,extractive) and "
+                        "report answer accuracy, abstention, citation validity/support, language match, latency "
+                        "(JSONL datasets); writes answers.json/.md/.png to --out")
+    p.add_argument("-k", type=int, default=None, help="passages per answer (default: config top_k)")
     quiet_arg(p)
     return parser
 
@@ -297,6 +302,19 @@ def _cmd_eval(args, config: Config) -> int:
     if args.out:
         write_report(report, Path(args.out))
     print(report.to_markdown())
+    if args.llm:
+        from rag.answer_evaluation import run_answer_eval
+        from rag.evaluation import load_dataset
+        from rag.index import open_index
+
+        backends = [b.strip() for b in args.llm.split(",") if b.strip()]
+        unknown = sorted(set(backends) - {"local", "api", "extractive"})
+        if unknown:
+            raise ConfigError(f"--llm: unknown backend(s) {unknown}; valid: local, api, extractive")
+        dataset = load_dataset(args.dataset)
+        answers = run_answer_eval(dataset, open_index(report.index, config), backends, out=args.out, k=args.k,
+                                  progress=False if args.quiet else None)
+        print(answers.to_markdown())
     return EXIT_OK
 
 

@@ -9,8 +9,8 @@ and score where the first relevant hit lands, at two levels:
   (for SQuAD: any answer text), both compared after :func:`normalize_text`.
 
 Only answerable items with evidence count for recall and MRR; every item is searched and timed.
-Follow-up items (with ``history``) are searched with their question as written: rewriting a follow-up
-into a standalone query is a later step, and the report says so.
+Follow-up items (with ``history``) are searched with :func:`rag.conversation.standalone_question`
+without a model (the previous question is prepended), as `ask()` does with the extractive backend.
 
 Answer metrics (is ``ask()``'s answer correct, cited, or rightly abstained?) are a later step too: they
 will read the same :class:`EvalItem` fields (``answers``, ``key_facts``, ``answerable``), reuse
@@ -46,6 +46,7 @@ import numpy as np
 
 import rag
 from rag.config import Config
+from rag.conversation import standalone_question
 from rag.errors import ConfigError
 from rag.schema import Article, Hit
 
@@ -586,7 +587,7 @@ def evaluate_retrieval(
             bar.set_description(f"eval {mode}")
             for item in ds.items:
                 t0 = time.perf_counter()
-                hits = search(item.question, index=index, k=depth, mode=mode)
+                hits = search(standalone_question(item.question, item.history), index=index, k=depth, mode=mode)
                 ms = (time.perf_counter() - t0) * 1000.0
                 latencies.append(ms)
                 result = results[item.id]
@@ -768,9 +769,8 @@ def _notes(ds: EvalDataset, depth: int) -> list[str]:
         )
     if counts["with_history"]:
         notes.append(
-            f"{counts['with_history']} follow-up question(s) were searched as written, without their "
-            "history: question rewriting is a later step, so their recall understates a conversational "
-            "retriever."
+            f"{counts['with_history']} follow-up question(s) were searched with the previous question "
+            "prepended (standalone_question without a model)."
         )
     return notes
 
