@@ -1,0 +1,134 @@
+"""ask() end to end: extractive and local backends, abstention, fallbacks from a failing API, JSON shape."""
+
+import http.server
+import json
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+import rag
+from rag.answering import prefer_dates
+from rag.config import Config
+from rag.schema import Hit
+
+pytestmark = pytest.mark.slow
+GENEVA = "000_830f0738273cd064.txt"
+INTERFACE_KEYS = {"question", "answer", "abstained", "citations", "contexts", "timings", "llm"}
+
+
+def _markers(text):
+    import re
+
+    return {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+
+
+def test_extractive_answer_is_cited_and_matches_interfaces(sample_index):
+    ans = rag.ask("美俄外长日内瓦会谈持续了多久？", index=sample_index, llm="extractive")
+    assert not ans.abstained and "90分钟" in ans.text
+    assert ans.llm == "extractive" and ans.fallback is None
+    d = ans.to_dict()
+    assert INTERFACE_KEYS <= set(d)
+    assert set(d["timings"]) >= {"retrieve_ms", "generate_ms", "total_ms"}
+    assert _markers(d["answer"]) == {c["n"] for c in d["citations"]}
+    assert d["citations"][0]["doc_id"] == GENEVA and "90分钟" in d["citations"][0]["quote"]
+    assert set(d["citations"][0]) == {"n", "chunk_id", "doc_id", "title", "date", "source", "quote"}
+    assert d["contexts"] and set(d["contexts"][0]) == {"chunk_id", "doc_id", "title", "date", "source", "text",
+                                                        "score"}
+
+
+@pytest.mark.parametrize("question,expected", [("What is the capital of France?", "The articles don't say."),
+                                               ("法国的首都是哪里？", "资料中没有相关信息。")])
+def test_off_topic_question_abstains_in_its_language(sample_index, question, expected):
+    for backend in ("extractive", "local"):
+        ans = rag.ask(question, index=sample_index, llm=backend)
+        assert ans.abstained and ans.citations == [] and ans.text == expected
+
+
+def test_year_in_question_prefers_that_years_article():
+    hits = [Hit("a", "a", None, "2022-01-24", None, "x", 1.0), Hit("b", "b", None, "2017-04-15", None, "y", 0.5)]
+    assert [h.doc_id for h in prefer_dates(hits, "王毅和拉夫罗夫2017年谈了什么？")] == ["b", "a"]
+    assert [h.doc_id for h in prefer_dates(hits, "What was the latest meeting about?")] == ["a", "b"]
+    assert prefer_dates(hits, "拉夫罗夫说了什么？") == hits
+
+
+def test_local_llm_answers_english_question_in_english_with_citation(sample_index):
+    ans = rag.ask("How long did the talks between Blinken and Lavrov in Geneva last?", index=sample_index,
+                  llm="local")
+    assert ans.llm == "local", ans.fallback
+    assert not ans.abstained and "90" in ans.text
+    assert rag.language.is_in_language(ans.text, "en")
+    assert ans.citations and all(c.n in _markers(ans.text) for c in ans.citations)
+    assert any("90分钟" in c.quote for c in ans.citations)
+
+
+def test_local_llm_follow_up_uses_history(sample_index):
+    ans = rag.ask("会谈持续了多久？", index=sample_index, llm="local",
+                  history=[("布林肯和拉夫罗夫在日内瓦会谈了吗？", "是的，他们在日内瓦举行了会谈[1]。")])
+    assert ans.standalone_question and ans.standalone_question != "会谈持续了多久？"
+    assert not ans.abstained and "90" in ans.text
+
+
+class _FaultyHandler(http.server.BaseHTTPRequestHandler):
+    mode = "500"
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.mode == "hang":
+            time.sleep(6)
+        if self.mode == "500":
+            self.send_response(500)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"error": {"message": "boom"}}')
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b"this is not json")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def faulty_server():
+    servers = []
+
+    def start(mode):
+        handler = type("H", (_FaultyHandler,), {"mode": mode})
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/v1"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+@pytest.mark.parametrize("mode,reason", [("500", "500"), ("hang", "timed out"), ("garbage", "")])
+def test_failing_api_falls_back_visibly_to_extractive(sample_index, faulty_server, mode, reason):
+    config = Config.load(api_base_url=faulty_server(mode), api_timeout=2.0)
+    started = time.perf_counter()
+    ans = rag.ask("美俄外长日内瓦会谈持续了多久？", index=sample_index, llm="api", config=config)
+    assert time.perf_counter() - started < 15
+    assert ans.llm == "extractive"
+    assert ans.fallback and ans.fallback.startswith("api backend failed") and reason in ans.fallback
+    assert not ans.abstained and "90分钟" in ans.text and ans.citations
+
+
+def test_cli_ask_json(sample_index, tmp_path):
+    history = tmp_path / "h.json"
+    history.write_text(json.dumps([["美俄外长在哪里会谈？", "在瑞士日内瓦[1]。"]], ensure_ascii=False), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "会谈持续了多久？", "--index",
+                             str(sample_index.path), "--llm", "extractive", "--history", str(history), "--json"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    d = json.loads(result.stdout)
+    assert INTERFACE_KEYS <= set(d) and d["llm"] == "extractive"
+    bad = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "x", "--history", str(tmp_path / "missing.json")],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "--history" in bad.stderr and "Traceback" not in bad.stderr

@@ -1,0 +1,73 @@
+"""verify_citations: dangling markers, unsupported claims, re-attribution, renumbering, quotes."""
+
+import numpy as np
+import pytest
+
+from rag.chunking import split_sentences
+from rag.citations import Passage, han_bigram_recall, normalize_markers, support, verify_citations
+from rag.schema import Hit
+
+GENEVA = ("双方在会谈结束后各自举行记者会。拉夫罗夫在记者会上说,此次“有益和坦诚的”会谈是应美方提议举行的,"
+          "持续了约90分钟。美方在会谈中同意就俄方关切的问题在未来一周内做出书面回应。")
+MOSCOW = "当地时间9月11日,国务委员兼外长王毅在莫斯科同俄罗斯外长拉夫罗夫举行会谈。"
+
+
+def _passage(n, text, title="美俄外长在日内瓦举行会谈", date="2022-01-24"):
+    sentences = split_sentences(text)
+    hit = Hit(f"d{n}#0", f"d{n}.txt", title, date, "新华社", text, 1.0)
+    # lexical checks only in these unit tests: zero vectors never pass the semantic threshold
+    return Passage(n, hit, text, sentences, np.zeros((len(sentences), 4), dtype="float32"))
+
+
+def test_supported_chinese_claim_keeps_its_citation_and_quote():
+    out = verify_citations("会谈持续了约90分钟[1]。", [_passage(1, GENEVA), _passage(2, MOSCOW)])
+    assert out.text == "会谈持续了约90分钟[1]。"
+    assert [c.n for c in out.citations] == [1]
+    assert "90分钟" in out.citations[0].quote and out.citations[0].doc_id == "d1.txt"
+
+
+def test_dangling_marker_is_dropped_and_claim_reattributed():
+    out = verify_citations("会谈持续了约90分钟[7]。", [_passage(1, GENEVA)])
+    assert out.text == "会谈持续了约90分钟[1]。" and len(out.citations) == 1
+
+
+def test_wrong_citation_is_moved_to_the_supporting_passage_and_renumbered():
+    out = verify_citations("王毅在莫斯科同拉夫罗夫举行会谈[1]。", [_passage(1, GENEVA), _passage(2, MOSCOW)])
+    assert out.text == "王毅在莫斯科同拉夫罗夫举行会谈[1]。"
+    assert out.citations[0].doc_id == "d2.txt"
+
+
+def test_unsupported_claim_is_removed_and_empty_answer_means_abstain():
+    out = verify_citations("会谈持续了约90分钟[1]。双方还签署了一项天然气协议[1]。", [_passage(1, GENEVA)])
+    assert out.text == "会谈持续了约90分钟[1]。"
+    assert out.removed == ["双方还签署了一项天然气协议。"]
+    assert verify_citations("双方签署了天然气协议[1]。", [_passage(1, GENEVA)]).empty
+
+
+def test_a_number_missing_from_the_passage_makes_the_claim_unsupported():
+    assert verify_citations("会谈持续了约120分钟[1]。", [_passage(1, GENEVA)]).empty
+    # the article's date counts as part of the passage
+    assert not verify_citations("2022年会谈持续了约90分钟[1]。", [_passage(1, GENEVA)]).empty
+
+
+def test_two_claims_two_passages_every_marker_resolves():
+    out = verify_citations("会谈持续了约90分钟[2]。王毅在莫斯科同拉夫罗夫举行会谈[1]。",
+                           [_passage(1, MOSCOW), _passage(2, GENEVA)])
+    assert out.text == "会谈持续了约90分钟[1]。王毅在莫斯科同拉夫罗夫举行会谈[2]。"
+    assert [(c.n, c.doc_id) for c in out.citations] == [(1, "d2.txt"), (2, "d1.txt")]
+
+
+def test_semantic_support_for_an_english_claim():
+    passage = _passage(1, GENEVA)
+    passage.vectors = np.eye(len(passage.sentences), 4, dtype="float32")
+    claim_vector = np.array([0, 1, 0, 0], dtype="float32")  # identical to sentence 2's vector
+    score, best = support("The talks lasted about 90 minutes.", claim_vector, passage)
+    assert score == pytest.approx(1.0) and best == 1
+    # same meaning but a number the passage lacks
+    assert support("The talks lasted about 45 minutes.", claim_vector, passage)[0] == 0
+
+
+def test_marker_normalisation():
+    assert normalize_markers("持续了约90分钟【1】[2, 3]。") == "持续了约90分钟[1][2][3]。"
+    assert normalize_markers("It lasted 90 minutes. [1]") == "It lasted 90 minutes [1]."
+    assert han_bigram_recall("", GENEVA) == 0.0
