@@ -300,7 +300,8 @@ RANKINGS = {
 def _fake_search(calls: list):
     def search(query, index=None, k=5, mode="hybrid"):
         calls.append((query, index, k, mode))
-        return [_hit(doc, text, n) for n, (doc, text) in enumerate(RANKINGS[mode][query])][:k]
+        question = query.rsplit(" ", 1)[-1]  # a follow-up is searched with the previous question prepended
+        return [_hit(doc, text, n) for n, (doc, text) in enumerate(RANKINGS[mode][question])][:k]
 
     return search
 
@@ -332,7 +333,7 @@ def test_evaluate_retrieval_on_fake_rankings():
     assert by_id["u"].ranks == {} and not by_id["u"].scored and "hybrid" in by_id["u"].latency_ms
     assert by_id["c"].top_docs["hybrid"] == ["a.txt"] * 10
     assert report.counts["scored"] == 3 and report.counts["with_history"] == 1
-    assert any("follow-up" in note and "rewriting" in note for note in report.notes)
+    assert any("follow-up" in note and "previous question prepended" in note for note in report.notes)
 
 
 def test_evaluate_retrieval_rejects_bad_modes_and_ks():
