@@ -129,6 +129,6 @@ def test_cli_ask_json(sample_index, tmp_path):
     assert result.returncode == 0, result.stderr
     d = json.loads(result.stdout)
     assert INTERFACE_KEYS <= set(d) and d["llm"] == "extractive"
-    bad = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "x", "--history", str(tmp_path / "missing.json")],
-                         capture_output=True, text=True, timeout=300)
+    bad = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "x", "--history",
+                          str(tmp_path / "missing.json")], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "--history" in bad.stderr and "Traceback" not in bad.stderr
