@@ -122,7 +122,8 @@ def test_failing_api_falls_back_visibly_to_extractive(sample_index, faulty_serve
 
 def test_cli_ask_json(sample_index, tmp_path):
     history = tmp_path / "h.json"
-    history.write_text(json.dumps([["美俄外长在哪里会谈？", "在瑞士日内瓦[1]。"]], ensure_ascii=False), encoding="utf-8")
+    pairs = [["美俄外长在哪里会谈？", "在瑞士日内瓦[1]。"]]
+    history.write_text(json.dumps(pairs, ensure_ascii=False), encoding="utf-8")
     result = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "会谈持续了多久？", "--index",
                              str(sample_index.path), "--llm", "extractive", "--history", str(history), "--json"],
                             capture_output=True, text=True, timeout=300)
