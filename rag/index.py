@@ -116,9 +116,10 @@ def open_index(index: str | Path | Index | None = None, config: Config | None = 
             try:
                 store = ArticleIndex.open(path, config.embedder, create=create or default)
             except IndexFormatError:
-                if not default:
+                derived = default or (path.parent == config.home.resolve() / "indexes" and path.name.startswith("eval-"))
+                if not derived:
                     raise
-                # The samples' index is derived data: rebuild it for this version.
+                # The samples' index and eval caches are derived data: rebuild them for this version.
                 shutil.rmtree(path)
                 store = ArticleIndex.open(path, config.embedder, create=True)
             opened = Index(store, config)
