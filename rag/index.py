@@ -116,7 +116,8 @@ def open_index(index: str | Path | Index | None = None, config: Config | None = 
             try:
                 store = ArticleIndex.open(path, config.embedder, create=create or default)
             except IndexFormatError:
-                derived = default or (path.parent == config.home.resolve() / "indexes" and path.name.startswith("eval-"))
+                in_home = path.parent == config.home.resolve() / "indexes"
+                derived = default or (in_home and path.name.startswith("eval-"))
                 if not derived:
                     raise
                 # The samples' index and eval caches are derived data: rebuild them for this version.
