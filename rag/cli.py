@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rag.config import Config
 from rag.errors import ConfigError, ModelError, RagError
+from ui.cli_ui import add_ui_command, run_ui
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 
@@ -38,6 +39,7 @@ examples:
   rag ask "How long did the Geneva talks last?"        answer with citations (local LLM)
   rag ask "他们在哪里见面？" --history h.json --llm extractive
   rag chat                                            multi-turn chat in the terminal
+  rag ui --port 7860 --auth alice:secret              the Gradio chat in the browser (127.0.0.1)
   rag eval eval/datasets/samples_qa.jsonl --out eval/results/samples
   rag eval ../shared/benchmarks/cmrc2018/cmrc2018_dev.json --out eval/results/cmrc2018
 """
@@ -127,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
                         "(JSONL datasets); writes answers.json/.md/.png to --out")
     p.add_argument("-k", type=int, default=None, help="passages per answer (default: config top_k)")
     quiet_arg(p)
+    add_ui_command(sub)
     return parser
 
 
@@ -330,6 +333,7 @@ _COMMANDS = {
     "chat": _cmd_chat,
     "models": _cmd_models,
     "eval": _cmd_eval,
+    "ui": run_ui,
 }
 
 

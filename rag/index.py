@@ -44,6 +44,7 @@ class Index:
         self._embedder = None
         self._embedder_lock = threading.Lock()
         self._query_cache: dict[str, np.ndarray] = {}
+        self._reload_lock = threading.Lock()
         self.retriever = HybridRetriever(store, self.embed_query, config.candidates, config.rrf_k)
 
     @property
@@ -75,7 +76,7 @@ class Index:
         if vector is None:
             vector = self.embedder.embed_query(text)
             if len(self._query_cache) >= 64:
-                self._query_cache.pop(next(iter(self._query_cache)))
+                self._query_cache.pop(next(iter(self._query_cache), None), None)
             self._query_cache[text] = vector
         return vector
 
@@ -86,7 +87,9 @@ class Index:
                filters: dict | None = None) -> list[Hit]:
         """Hybrid search (see `rag.retrieval.HybridRetriever`); picks up generations committed meanwhile."""
         if self.store.is_stale():
-            self.store.reload()
+            with self._reload_lock:  # several UI threads may notice a new generation at once
+                if self.store.is_stale():
+                    self.store.reload()
         return self.retriever.search(query, self.config.top_k if k is None else k, mode, filters)
 
     def stats(self) -> dict:
