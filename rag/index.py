@@ -109,6 +109,12 @@ def open_index(index: str | Path | Index | None = None, config: Config | None = 
     """
     if isinstance(index, Index):
         return index
+    if config is None and index is not None:  # no config asked for: reuse however it was opened
+        path = str(Path(index).expanduser().resolve())
+        with _OPEN_LOCK:
+            for (opened_path, _), opened in _OPENED.items():
+                if opened_path == path:
+                    return opened
     config = config or Config.load()
     default = index is None
     path = Path(config.default_index_dir if default else index).expanduser().resolve()
