@@ -43,11 +43,21 @@ class Config:
     query_prompt: str = "query: "
     passage_prompt: str = "passage: "
     embed_batch_size: int = 32
+    # Embedding precision on CPU: "fp32" (reference) or "int8" (dynamically quantized linear layers,
+    # faster; its ranking agreement with fp32 is checked in tests/test_embedder.py).
+    embed_precision: str = "fp32"
     # Chunking: paragraphs, long ones split at sentence ends, tiny fragments merged.
     chunk_max_chars: int = 400
     chunk_min_chars: int = 40
     # Near-duplicate chunks (character-shingle Jaccard at or above this) are stored once.
     near_duplicate_jaccard: float = 0.9
+    # Vector store: "faiss" (embedded, in the index folder) or "milvus" (pymilvus; milvus_uri is a local
+    # milvus-lite file, default <index>/milvus.db, or http://host:19530 for a Milvus server/cluster).
+    vector_backend: str = "faiss"
+    milvus_uri: str = ""
+    # FAISS: exact flat search up to this many vectors, an approximate IVF index past it.
+    ann_threshold: int = 100_000
+    ann_nprobe: int = 32
     # Search
     top_k: int = 5
     candidates: int = 50  # per retriever, before fusion
@@ -128,6 +138,10 @@ class Config:
                 raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}")
         if not 0 < self.near_duplicate_jaccard <= 1:
             raise ConfigError(f"near_duplicate_jaccard must be in (0, 1], got {self.near_duplicate_jaccard}")
+        if self.vector_backend not in ("faiss", "milvus"):
+            raise ConfigError(f"vector_backend must be 'faiss' or 'milvus', got {self.vector_backend!r}")
+        if self.embed_precision not in ("fp32", "int8"):
+            raise ConfigError(f"embed_precision must be 'fp32' or 'int8', got {self.embed_precision!r}")
         if self.chunk_min_chars >= self.chunk_max_chars:
             raise ConfigError("chunk_min_chars must be smaller than chunk_max_chars")
 
