@@ -93,7 +93,8 @@ class Config:
 
     @property
     def default_index_dir(self) -> Path:
-        return self.home / "indexes" / "samples"
+        suffix = "" if self.vector_backend == "faiss" else f"-{self.vector_backend}"
+        return self.home / "indexes" / f"samples{suffix}"
 
     @classmethod
     def load(cls, config_file: str | Path | None = None, **overrides) -> Config:

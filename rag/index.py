@@ -24,6 +24,7 @@ import numpy as np
 from rag.config import Config
 from rag.retrieval import HybridRetriever
 from rag.schema import Hit
+from vectorstore.base import StoreSpec
 from vectorstore.index import ArticleIndex, IndexFormatError
 
 _OPENED: dict[tuple[str, Config], Index] = {}
@@ -123,7 +124,8 @@ def open_index(index: str | Path | Index | None = None, config: Config | None = 
         opened = _OPENED.get(key)
         if opened is None:
             try:
-                store = ArticleIndex.open(path, config.embedder, create=create or default)
+                store = ArticleIndex.open(path, config.embedder, create=create or default,
+                                          spec=StoreSpec.from_config(config))
             except IndexFormatError:
                 in_home = path.parent == config.home.resolve() / "indexes"
                 derived = default or (in_home and path.name.startswith("eval-"))
@@ -131,7 +133,7 @@ def open_index(index: str | Path | Index | None = None, config: Config | None = 
                     raise
                 # The samples' index and eval caches are derived data: rebuild them for this version.
                 shutil.rmtree(path)
-                store = ArticleIndex.open(path, config.embedder, create=True)
+                store = ArticleIndex.open(path, config.embedder, create=True, spec=StoreSpec.from_config(config))
             opened = Index(store, config)
             _OPENED[key] = opened
     if default and opened.store.generation is None:

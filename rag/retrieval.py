@@ -125,20 +125,7 @@ class HybridRetriever:
 
     def _dense(self, query: str, depth: int, allowed: np.ndarray | None):
         """Top chunks by their best vector (whole text or one sentence, see `passage_views`)."""
-        owner = self.store.vector_owner
-        allowed_vectors = None if allowed is None else np.flatnonzero(np.isin(owner, allowed))
-        n_vectors = len(owner) if allowed_vectors is None else len(allowed_vectors)
-        # Each chunk has a few vectors: fetch enough to usually cover `depth` distinct chunks.
-        scores, vector_rows = self.store.dense.search(self.embed_query(query), min(n_vectors, depth * 8),
-                                                      allowed_vectors)
-        best: dict[int, float] = {}
-        for score, row in zip(scores, owner[vector_rows], strict=True):
-            if int(row) not in best:
-                best[int(row)] = float(score)
-                if len(best) == depth:
-                    break
-        rows = np.fromiter(best.keys(), dtype="int64", count=len(best))
-        return np.fromiter(best.values(), dtype="float32", count=len(best)), rows
+        return self.store.dense_search(self.embed_query(query), depth, allowed)
 
     def _keyword(self, query: str, depth: int, allowed: np.ndarray | None):
         scores = self.store.keyword.scores(tokenize(query))

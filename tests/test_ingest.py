@@ -161,8 +161,8 @@ def test_sigkill_mid_ingest_leaves_a_working_index(tmp_path, samples_dir):
     committed = [d for d in docs if d.startswith("gen_")]
     assert 0 < len(committed) < 120, len(committed)
     stats = opened.stats()
-    assert stats["chunks"] == len(opened.store.keyword) == len(set(opened.store.vector_owner.tolist()))
-    assert stats["vectors"] == len(opened.store.dense) >= stats["chunks"]
+    assert stats["chunks"] == len(opened.store.keyword) == len(set(opened.store.row_keys.tolist()))
+    assert stats["vectors"] == len(opened.store.vectors) >= stats["chunks"]
     assert opened.search("拉夫罗夫 日内瓦 90分钟", k=1)[0].doc_id == "000_830f0738273cd064.txt"
     # the next ingest finishes the job without redoing the committed documents
     report = rag.ingest([big], index=index, config=Config.load(commit_every_chunks=10_000), progress=False)

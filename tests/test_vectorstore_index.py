@@ -1,4 +1,4 @@
-"""The index folder: generations, atomic switch, duplicates stored once, promotion on removal.
+"""The index folder (with each vector backend): generations, atomic switch, duplicates stored once, promotion on removal.
 
 These tests exercise the storage layer with small deterministic vectors; the real embedder is used in
 test_ingest.py and test_retrieval.py.
@@ -11,7 +11,16 @@ import pytest
 
 from rag.errors import ConfigError
 from rag.schema import Chunk
+from vectorstore.base import StoreSpec
 from vectorstore.index import ArticleIndex, DocumentRecord
+
+
+@pytest.fixture(params=["faiss", "faiss-ivf", "milvus"])
+def store_spec(request):
+    """Every test here runs against each vector backend: FAISS flat, FAISS IVF (threshold 0), milvus-lite."""
+    if request.param == "faiss-ivf":
+        return StoreSpec("faiss", ann_threshold=0, ann_nprobe=4)
+    return StoreSpec(request.param)
 
 
 def _embed(texts):
@@ -33,31 +42,31 @@ A2 = "双方在会谈结束后各自举行记者会,会谈持续了约90分钟�
 B1 = "北约外长会于3日在布鲁塞尔召开,美国国务卿罕见缺席。"
 
 
-def test_empty_folder_is_not_an_index_unless_created(tmp_path):
+def test_empty_folder_is_not_an_index_unless_created(tmp_path, store_spec):
     with pytest.raises(ConfigError, match="not an index"):
-        ArticleIndex.open(tmp_path / "nothing", embedder="e")
-    index = ArticleIndex.open(tmp_path / "new", embedder="e", create=True)
+        ArticleIndex.open(tmp_path / "nothing", embedder="e", spec=store_spec)
+    index = ArticleIndex.open(tmp_path / "new", embedder="e", create=True, spec=store_spec)
     assert index.generation is None and index.stats()["chunks"] == 0
 
 
-def test_commit_writes_generation_and_switches(tmp_path):
-    index = ArticleIndex.open(tmp_path, embedder="e", create=True)
+def test_commit_writes_generation_and_switches(tmp_path, store_spec):
+    index = ArticleIndex.open(tmp_path, embedder="e", create=True, spec=store_spec)
     w = index.writer()
     assert w.put_document(DocumentRecord("a", "h1"), _chunks("a", A1, A2)) == (2, 0)
     assert w.commit(_embed) == "gen-000001"
     assert (tmp_path / "CURRENT").read_text().strip() == "gen-000001"
-    reopened = ArticleIndex.open(tmp_path, embedder="e")
+    reopened = ArticleIndex.open(tmp_path, embedder="e", spec=store_spec)
     assert [c.text for c in reopened.row_chunks] == [A1, A2]
-    assert len(reopened.dense) == len(reopened.keyword) == 2
+    assert len(reopened.vectors) == len(reopened.keyword) == 2
     assert reopened.documents["a"].chunk_ids == ["a#0", "a#1"]
 
 
-def test_unchanged_vectors_are_carried_not_recomputed(tmp_path):
-    index = ArticleIndex.open(tmp_path, embedder="e", create=True)
+def test_unchanged_vectors_are_carried_not_recomputed(tmp_path, store_spec):
+    index = ArticleIndex.open(tmp_path, embedder="e", create=True, spec=store_spec)
     w = index.writer()
     w.put_document(DocumentRecord("a", "h1"), _chunks("a", A1, A2))
     w.commit(_embed)
-    before = index.dense.vectors().copy()
+    before = index.vectors.get(index.vector_ids()).copy()
     calls = []
 
     def counting_embed(texts):
@@ -68,11 +77,11 @@ def test_unchanged_vectors_are_carried_not_recomputed(tmp_path):
     w.put_document(DocumentRecord("b", "h2"), _chunks("b", B1))
     w.commit(counting_embed)
     assert calls == [[B1]]  # only the new chunk was embedded
-    np.testing.assert_allclose(index.dense.vectors()[:2], before)
+    np.testing.assert_allclose(index.vectors.get(index.vector_ids(np.array([0, 1]))), before)
 
 
-def test_duplicates_are_stored_once_and_promoted_when_the_original_goes(tmp_path):
-    index = ArticleIndex.open(tmp_path, embedder="e", create=True)
+def test_duplicates_are_stored_once_and_promoted_when_the_original_goes(tmp_path, store_spec):
+    index = ArticleIndex.open(tmp_path, embedder="e", create=True, spec=store_spec)
     w = index.writer()
     w.put_document(DocumentRecord("a", "h1"), _chunks("a", A1, A2))
     assert w.put_document(DocumentRecord("b", "h2"), _chunks("b", A1 + " ", B1)) == (1, 1)
@@ -86,8 +95,8 @@ def test_duplicates_are_stored_once_and_promoted_when_the_original_goes(tmp_path
     assert index.stats()["duplicates"] == 0
 
 
-def test_old_generations_are_pruned_and_tmp_leftovers_ignored(tmp_path):
-    index = ArticleIndex.open(tmp_path, embedder="e", create=True)
+def test_old_generations_are_pruned_and_tmp_leftovers_ignored(tmp_path, store_spec):
+    index = ArticleIndex.open(tmp_path, embedder="e", create=True, spec=store_spec)
     (tmp_path / ".tmp-gen-000009-1").mkdir()  # a crashed writer's leftover
     for n in range(3):
         w = index.writer()
@@ -98,30 +107,30 @@ def test_old_generations_are_pruned_and_tmp_leftovers_ignored(tmp_path):
     assert not list(tmp_path.glob(".tmp-*"))
 
 
-def test_a_half_written_generation_is_invisible(tmp_path):
-    index = ArticleIndex.open(tmp_path, embedder="e", create=True)
+def test_a_half_written_generation_is_invisible(tmp_path, store_spec):
+    index = ArticleIndex.open(tmp_path, embedder="e", create=True, spec=store_spec)
     w = index.writer()
     w.put_document(DocumentRecord("a", "h1"), _chunks("a", A1))
     w.commit(_embed)
     # simulate a crash after the new generation folder was renamed but before CURRENT switched
     (tmp_path / "gen-000002").mkdir()
     (tmp_path / "gen-000002" / "chunks.jsonl").write_text("{broken")
-    reopened = ArticleIndex.open(tmp_path, embedder="e")
+    reopened = ArticleIndex.open(tmp_path, embedder="e", spec=store_spec)
     assert reopened.generation == "gen-000001" and [c.text for c in reopened.row_chunks] == [A1]
 
 
-def test_other_embedder_is_refused(tmp_path):
-    index = ArticleIndex.open(tmp_path, embedder="e", create=True)
+def test_other_embedder_is_refused(tmp_path, store_spec):
+    index = ArticleIndex.open(tmp_path, embedder="e", create=True, spec=store_spec)
     w = index.writer()
     w.put_document(DocumentRecord("a", "h1"), _chunks("a", A1))
     w.commit(_embed)
     with pytest.raises(ConfigError, match="built with embedder 'e'"):
-        ArticleIndex.open(tmp_path, embedder="other")
+        ArticleIndex.open(tmp_path, embedder="other", spec=store_spec)
 
 
-def test_stale_view_notices_a_newer_generation(tmp_path):
-    reader = ArticleIndex.open(tmp_path, embedder="e", create=True)
-    writer_view = ArticleIndex.open(tmp_path, embedder="e", create=True)
+def test_stale_view_notices_a_newer_generation(tmp_path, store_spec):
+    reader = ArticleIndex.open(tmp_path, embedder="e", create=True, spec=store_spec)
+    writer_view = ArticleIndex.open(tmp_path, embedder="e", create=True, spec=store_spec)
     w = writer_view.writer()
     w.put_document(DocumentRecord("a", "h1"), _chunks("a", A1))
     w.commit(_embed)
@@ -130,8 +139,8 @@ def test_stale_view_notices_a_newer_generation(tmp_path):
     assert reader.stats()["chunks"] == 1
 
 
-def test_manifest_records_hashes_and_embedder(tmp_path):
-    index = ArticleIndex.open(tmp_path, embedder="e", create=True)
+def test_manifest_records_hashes_and_embedder(tmp_path, store_spec):
+    index = ArticleIndex.open(tmp_path, embedder="e", create=True, spec=store_spec)
     w = index.writer()
     w.put_document(DocumentRecord("a", "abc", path="/x/a", folder="/x"), _chunks("a", A1))
     w.commit(_embed)

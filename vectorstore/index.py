@@ -3,19 +3,25 @@
 Layout of an index folder::
 
     CURRENT            name of the live generation, replaced atomically (os.replace)
+    milvus.db          Milvus backend with milvus-lite: the collection (shared by all generations)
+    vectors.journal    Milvus backend: ids inserted/deleted by an unfinished commit (cleaned up next time)
     gen-000007/        one committed generation:
         manifest.json    documents (content hash, source path, ingested folder, chunk ids), embedder name, dim
         chunks.jsonl     every chunk, in row order for the canonical ones; duplicates carry `dup_of`
         tokens.jsonl     jieba tokens of the canonical chunks (to rebuild BM25 without re-segmenting)
-        dense.faiss      normalized vectors, inner product: per canonical chunk, one vector of its whole
-                         text and one per sentence (multi-vector; a chunk scores its best vector)
-        dense_owner.npy  for each vector row, the canonical chunk row it belongs to
+        dense.faiss      FAISS backend only: the vectors (flat, or IVF past `ann_threshold`), ids from
+                         `vectorstore.base`: per canonical chunk one vector of its whole text and one per
+                         sentence (multi-vector; a chunk scores its best vector), keyed by the chunk text
+        vector_rows.npz  per canonical row: its text key (owner of its vectors) and how many vectors it has
         keyword/         bm25s index; row i = i-th canonical chunk
     .lock              held by the one writer
 
 Writers build a complete new generation in a temporary folder, rename it into place and only then
 switch CURRENT, so a reader (or a crash at any instant) sees either the old or the new generation,
-never a mix. Unchanged chunks keep their vectors: nothing is re-embedded that did not change.
+never a mix. Unchanged chunks keep their vectors: nothing is re-embedded that did not change. A Milvus
+collection lives outside the generations: new vectors go in before the switch (harmless extras for the
+old generation, whose hits map only to its own chunks), removed ones come out after it; a journal lets
+the next writer finish what a crash interrupted.
 
 >>> import tempfile, numpy as np
 >>> from rag.schema import Chunk
@@ -48,10 +54,11 @@ from rag.chunking import split_sentences
 from rag.dedup import DuplicateFinder
 from rag.errors import ConfigError, RagError
 from rag.schema import Chunk
-from vectorstore.dense import DenseIndex
+from vectorstore.base import MAX_VIEWS, StoreSpec, VectorStore, ids_for, owner_of, text_key, vector_id
+from vectorstore.faiss_store import FaissStore
 from vectorstore.keyword import KeywordIndex, tokenize
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MIN_SENTENCE_CHARS = 8
 
 
@@ -66,7 +73,7 @@ def passage_views(text: str) -> list[str]:
     ['第一句话很长很长。第二句话也很长很长。', '第一句话很长很长。', '第二句话也很长很长。']
     """
     sentences = [s.strip() for s in split_sentences(text) if len(s.strip()) >= MIN_SENTENCE_CHARS]
-    return [text] + sentences if len(sentences) > 1 else [text]
+    return ([text] + sentences)[:MAX_VIEWS] if len(sentences) > 1 else [text]
 
 
 @dataclass
@@ -120,23 +127,28 @@ def _write_file(path: Path, data: str | bytes) -> None:
 class ArticleIndex:
     """A read view of one committed generation; `writer()` makes the next one."""
 
-    def __init__(self, path: Path, embedder: str):
+    def __init__(self, path: Path, embedder: str, spec: StoreSpec | None = None):
         self.path = path
         self.embedder = embedder
+        self.spec = spec or StoreSpec()
         self.generation: str | None = None
-        self.manifest: dict = {"format": FORMAT_VERSION, "embedder": embedder, "dim": None, "documents": {}}
+        self.manifest: dict = {"format": FORMAT_VERSION, "embedder": embedder, "dim": None, "documents": {},
+                               "vectors": self._vectors_entry(self.spec)}
         self.chunks: list[StoredChunk] = []
         self.row_chunks: list[Chunk] = []  # canonical chunks, row order
-        self.dense: DenseIndex | None = None
-        self.vector_owner = np.zeros(0, dtype="int64")  # vector row -> canonical chunk row
+        self.vectors: VectorStore | None = None
+        self.row_keys = np.zeros(0, dtype="int64")  # canonical row -> text key (owner of its vectors)
+        self.row_views = np.zeros(0, dtype="int64")  # canonical row -> how many vectors it has
         self.keyword = KeywordIndex(None, 0)
 
     # ---- opening -------------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path, embedder: str, create: bool = False) -> ArticleIndex:
+    def open(cls, path: str | Path, embedder: str, create: bool = False, spec: StoreSpec | None = None
+             ) -> ArticleIndex:
         """Open the live generation of the index at `path` (an empty index when `create` and none exists).
 
-        Raises `ConfigError` when the folder is not an index, or was built with another embedder.
+        Raises `ConfigError` when the folder is not an index, or was built with another embedder or
+        vector backend.
         """
         path = Path(path).expanduser().resolve()
         if not (path / "CURRENT").is_file():
@@ -145,7 +157,7 @@ class ArticleIndex:
             if path.exists() and not path.is_dir():
                 raise ConfigError(f"index path {path} exists and is not a folder")
             path.mkdir(parents=True, exist_ok=True)
-        index = cls(path, embedder)
+        index = cls(path, embedder, spec)
         index.reload()
         built_with = index.manifest.get("embedder")
         if index.generation and built_with != embedder:
@@ -153,7 +165,44 @@ class ArticleIndex:
                 f"index {path} was built with embedder {built_with!r}, the config asks for {embedder!r}; "
                 "use that embedder or ingest into a new index folder"
             )
+        backend = index.manifest.get("vectors", {}).get("backend")
+        if index.generation and spec is not None and backend != spec.backend:
+            raise ConfigError(
+                f"index {path} keeps its vectors in {backend!r}, the config asks for {spec.backend!r}; "
+                "use that vector_backend or ingest into a new index folder"
+            )
         return index
+
+    @staticmethod
+    def _vectors_entry(spec: StoreSpec) -> dict:
+        if spec.backend == "milvus":
+            return {"backend": "milvus", "uri": spec.milvus_uri, "collection": None}
+        return {"backend": "faiss"}
+
+    def milvus_location(self, entry: dict | None = None) -> tuple[str, str]:
+        """(uri, collection) of this index's Milvus collection: milvus-lite file in the folder by default."""
+        entry = entry or self.manifest["vectors"]
+        uri = entry.get("uri") or str(self.path / "milvus.db")
+        collection = entry.get("collection")
+        if not collection:
+            import hashlib
+
+            # a server is shared by many indexes: one collection per index folder
+            local = uri.endswith(".db") and not uri.startswith(("http://", "https://", "tcp://"))
+            collection = "chunks" if local else "rag_" + hashlib.sha1(str(self.path).encode()).hexdigest()[:16]
+        return uri, collection
+
+    def _open_vectors(self, folder: Path | None, dim: int | None) -> VectorStore | None:
+        """The vector store as of generation `folder` (FAISS: its file; Milvus: the shared collection)."""
+        if dim is None:
+            return None
+        if self.manifest["vectors"]["backend"] == "milvus":
+            from vectorstore.milvus_store import MilvusStore
+
+            return MilvusStore(*self.milvus_location(), dim=dim)
+        if folder is not None and (folder / "dense.faiss").exists():
+            return FaissStore.load(folder / "dense.faiss", self.spec.ann_threshold, self.spec.ann_nprobe)
+        return FaissStore(dim, ann_threshold=self.spec.ann_threshold, nprobe=self.spec.ann_nprobe)
 
     def current_generation(self) -> str | None:
         try:
@@ -183,21 +232,22 @@ class ArticleIndex:
                     row = json.loads(line)
                     dup_of = row.pop("dup_of", None)
                     chunks.append(StoredChunk(Chunk(**row), dup_of))
-            dense = DenseIndex.load(folder / "dense.faiss") if (folder / "dense.faiss").exists() else None
-            owner = np.load(folder / "dense_owner.npy") if dense is not None else np.zeros(0, dtype="int64")
+            with np.load(folder / "vector_rows.npz") as rows:
+                row_keys, row_views = rows["keys"], rows["views"]
             keyword = KeywordIndex.load(folder / "keyword")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise RagError(f"index {self.path} generation {generation} is unreadable: {exc}") from exc
-        self.manifest, self.chunks, self.dense, self.keyword = manifest, chunks, dense, keyword
-        self.vector_owner = owner
+        self.manifest, self.chunks, self.keyword = manifest, chunks, keyword
+        self.vectors = self._open_vectors(folder, manifest.get("dim"))
+        self.row_keys, self.row_views = row_keys.astype("int64"), row_views.astype("int64")
         self.row_chunks = [sc.chunk for sc in chunks if sc.dup_of is None]
         self.generation = generation
-        n_dense = len(dense) if dense is not None else 0
-        owners = len(np.unique(owner))
-        if not (len(self.row_chunks) == owners == len(keyword)) or n_dense != len(owner):
+        self._key_order = np.argsort(self.row_keys)
+        self._all_vector_ids = None
+        if not (len(self.row_chunks) == len(self.row_keys) == len(keyword)):
             raise RagError(
                 f"index {self.path} generation {generation} is inconsistent: {len(self.row_chunks)} chunks, "
-                f"{owners} chunks with vectors, {len(keyword)} keyword rows"
+                f"{len(self.row_keys)} chunks with vectors, {len(keyword)} keyword rows"
             )
 
     # ---- reading -------------------------------------------------------------------------------
@@ -208,25 +258,71 @@ class ArticleIndex:
             self._rows_generation = self.generation
         return self._rows.get(chunk_id)
 
+    def rows_of_owners(self, owners: np.ndarray) -> np.ndarray:
+        """Canonical rows of vector owners (text keys); -1 where the key is not in this generation."""
+        owners = np.asarray(owners, dtype="int64")
+        if not len(self.row_keys) or not len(owners):
+            return np.full(len(owners), -1, dtype="int64")
+        sorted_keys = self.row_keys[self._key_order]
+        pos = np.minimum(np.searchsorted(sorted_keys, owners), len(sorted_keys) - 1)
+        return np.where(sorted_keys[pos] == owners, self._key_order[pos], -1)
+
+    def vector_ids(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Ids of the vectors of canonical `rows` (all rows when None)."""
+        if rows is None:
+            if self._all_vector_ids is None:
+                self._all_vector_ids = ids_for(self.row_keys, self.row_views)
+            return self._all_vector_ids
+        rows = np.asarray(rows, dtype="int64")
+        return ids_for(self.row_keys[rows], self.row_views[rows])
+
+    @property
+    def n_vectors(self) -> int:
+        return int(self.row_views.sum())
+
+    def dense_search(self, query: np.ndarray, depth: int, rows: np.ndarray | None = None):
+        """Top `depth` chunk rows by their best vector: `(scores, rows)`, best first.
+
+        Each chunk has a few vectors (see `passage_views`); enough are fetched to usually cover `depth`
+        distinct chunks. Hits of vectors this generation does not know (a Milvus collection being
+        updated by a writer) are skipped.
+        """
+        if self.vectors is None or not len(self.row_keys):
+            return np.zeros(0, dtype="float32"), np.zeros(0, dtype="int64")
+        allowed = None if rows is None else self.vector_ids(rows)
+        k = depth * 8 if allowed is None else min(len(allowed), depth * 8)  # stores cap k at their size
+        scores, ids = self.vectors.search(query, k, allowed)
+        hit_rows = self.rows_of_owners(owner_of(ids))
+        best: dict[int, float] = {}
+        for score, row in zip(scores, hit_rows, strict=True):
+            if row >= 0 and int(row) not in best:
+                best[int(row)] = float(score)
+                if len(best) == depth:
+                    break
+        out_rows = np.fromiter(best.keys(), dtype="int64", count=len(best))
+        return np.fromiter(best.values(), dtype="float32", count=len(best)), out_rows
+
     def chunk_views(self, row: int) -> tuple[list[str], np.ndarray]:
         """The texts embedded for a chunk row (whole text, then sentences) and their stored vectors."""
-        start, end = np.searchsorted(self.vector_owner, [row, row + 1])
-        return passage_views(self.row_chunks[row].text), self.dense.reconstruct(range(start, end))
+        return passage_views(self.row_chunks[row].text), self.vectors.get(self.vector_ids(np.array([row])))
 
     @property
     def documents(self) -> dict[str, DocumentRecord]:
         return {doc_id: DocumentRecord(**rec) for doc_id, rec in self.manifest["documents"].items()}
 
     def stats(self) -> dict:
+        vectors = self.manifest.get("vectors", {})
         return {
             "path": str(self.path),
             "generation": self.generation,
             "documents": len(self.manifest["documents"]),
             "chunks": len(self.row_chunks),
-            "vectors": len(self.vector_owner),
+            "vectors": self.n_vectors,
             "duplicates": len(self.chunks) - len(self.row_chunks),
             "embedder": self.manifest.get("embedder"),
             "dim": self.manifest.get("dim"),
+            "vector_backend": vectors.get("backend"),
+            "vector_index": vectors.get("index", vectors.get("backend")),
         }
 
     # ---- writing -------------------------------------------------------------------------------
@@ -258,24 +354,24 @@ class ArticleIndex:
 
 
 class IndexWriter:
-    """Accumulates document changes in memory; `commit()` writes them as one new generation."""
+    """Accumulates document changes in memory; `commit()` writes them as one new generation.
+
+    Vectors and tokens are kept by chunk text key: a chunk whose text is already indexed (unchanged, moved,
+    or re-added after removal) is never embedded again; only vectors of new texts are held in memory.
+    """
 
     def __init__(self, index: ArticleIndex, near_duplicate_jaccard: float = 0.9):
         self.index = index
         self.documents: dict[str, DocumentRecord] = index.documents
         self.chunks: dict[str, StoredChunk] = {sc.chunk.chunk_id: sc for sc in index.chunks}
-        self.vectors: dict[str, np.ndarray] = {}  # chunk_id -> (views, dim)
-        self.tokens: dict[str, list[str]] = {}
-        if index.dense is not None and len(index.dense):
-            all_vectors = index.dense.vectors()
-            for row, chunk in enumerate(index.row_chunks):
-                self.vectors[chunk.chunk_id] = all_vectors[index.vector_owner == row]
+        self.base_views: dict[int, int] = dict(zip(index.row_keys.tolist(), index.row_views.tolist(),
+                                                   strict=True))
+        self.new_vectors: dict[int, np.ndarray] = {}  # text key -> (views, dim), not yet in the store
+        self.tokens: dict[int, list[str]] = {}
         if index.generation:
             with open(index.path / index.generation / "tokens.jsonl", encoding="utf-8") as fh:
-                for chunk, line in zip(index.row_chunks, fh, strict=True):
-                    self.tokens[chunk.chunk_id] = json.loads(line)
-        # Vectors of removed chunks by text: a changed file re-embeds only its changed chunks.
-        self._recycled: dict[str, tuple[np.ndarray, list[str]]] = {}
+                for key, line in zip(index.row_keys.tolist(), fh, strict=True):
+                    self.tokens[key] = json.loads(line)
         self.duplicates = DuplicateFinder(near_duplicate_jaccard)
         for sc in self.chunks.values():
             if sc.dup_of is None:
@@ -286,16 +382,18 @@ class IndexWriter:
     def pending_embeddings(self) -> int:
         return len(self._unembedded())
 
+    def _has_vectors(self, key: int) -> bool:
+        return key in self.base_views or key in self.new_vectors
+
     def _unembedded(self) -> list[Chunk]:
-        """Canonical chunks without vectors, after taking back vectors of identical removed chunks."""
-        todo = []
+        """Canonical chunks whose text has no vectors yet (distinct texts)."""
+        todo, seen = [], set()
         for sc in self.chunks.values():
-            chunk_id = sc.chunk.chunk_id
-            if sc.dup_of is not None or chunk_id in self.vectors:
+            if sc.dup_of is not None:
                 continue
-            if sc.chunk.text in self._recycled:
-                self.vectors[chunk_id], self.tokens[chunk_id] = self._recycled[sc.chunk.text]
-            else:
+            key = text_key(sc.chunk.text)
+            if not self._has_vectors(key) and key not in seen:
+                seen.add(key)
                 todo.append(sc.chunk)
         return todo
 
@@ -306,15 +404,12 @@ class IndexWriter:
             return False
         removed = set(record.chunk_ids)
         for chunk_id in removed:
-            sc = self.chunks.pop(chunk_id, None)
-            vectors, tokens = self.vectors.pop(chunk_id, None), self.tokens.pop(chunk_id, None)
-            if sc is not None and vectors is not None and tokens is not None:
-                self._recycled[sc.chunk.text] = (vectors, tokens)
+            self.chunks.pop(chunk_id, None)
             self.duplicates.remove(chunk_id)
         orphans = [sc for sc in self.chunks.values() if sc.dup_of in removed]
         for sc in orphans:
             sc.dup_of = self.duplicates.find(sc.chunk.text)
-            if sc.dup_of is None:  # promoted: it becomes the stored copy (embedded at commit)
+            if sc.dup_of is None:  # promoted: it becomes the stored copy (embedded at commit if new)
                 self.duplicates.add(sc.chunk.chunk_id, sc.chunk.text)
         self.changed = True
         return True
@@ -348,11 +443,12 @@ class IndexWriter:
                 raise RagError(f"embedder returned {vectors.shape[0]} vectors for {len(texts)} texts")
             start = 0
             for chunk, chunk_views in zip(todo, views, strict=True):
-                self.vectors[chunk.chunk_id] = vectors[start : start + len(chunk_views)]
+                self.new_vectors[text_key(chunk.text)] = vectors[start : start + len(chunk_views)]
                 start += len(chunk_views)
         for sc in self.chunks.values():
-            if sc.dup_of is None and sc.chunk.chunk_id not in self.tokens:
-                self.tokens[sc.chunk.chunk_id] = tokenize(f"{sc.chunk.title or ''} {sc.chunk.text}")
+            key = text_key(sc.chunk.text)
+            if sc.dup_of is None and key not in self.tokens:
+                self.tokens[key] = tokenize(f"{sc.chunk.title or ''} {sc.chunk.text}")
         return len(todo)
 
     def commit(self, embed: Callable[[list[str]], np.ndarray] | None = None) -> str:
@@ -365,7 +461,18 @@ class IndexWriter:
         with index.locked():
             ordered = self._ordered_chunks()
             rows = [sc.chunk for sc in ordered if sc.dup_of is None]
-            dim = next(iter(self.vectors.values())).shape[1] if self.vectors else index.manifest.get("dim")
+            keys = np.array([text_key(c.text) for c in rows], dtype="int64")
+            if len(np.unique(keys)) != len(keys):
+                raise RagError("two stored chunks have the same text; the duplicate finder should have merged them")
+            views = np.array([self.new_vectors[k].shape[0] if k in self.new_vectors else self.base_views[k]
+                              for k in keys.tolist()], dtype="int64")
+            dim = (next(iter(self.new_vectors.values())).shape[1] if self.new_vectors
+                   else index.manifest.get("dim"))
+            kept = set(keys.tolist())
+            added = [k for k in keys.tolist() if k not in self.base_views]
+            gone = [k for k in self.base_views if k not in kept]
+            add_ids, add_vectors = self._vectors_of(added)
+            gone_ids = ids_for(np.array(gone, dtype="int64"), np.array([self.base_views[k] for k in gone]))
             previous = index.current_generation()
             number = int(previous.split("-")[1]) + 1 if previous else 1
             name = f"gen-{number:06d}"
@@ -373,11 +480,28 @@ class IndexWriter:
                 shutil.rmtree(stale, ignore_errors=True)
             tmp = index.path / f".tmp-{name}-{os.getpid()}"
             tmp.mkdir()
+            vectors_entry = dict(index.manifest.get("vectors") or ArticleIndex._vectors_entry(index.spec))
+            store = None
+            if dim is not None:
+                store = index._open_vectors(index.path / previous if previous else None, dim)
+            shared = store is not None and store.shared_across_generations
+            if shared:
+                vectors_entry["collection"] = index.milvus_location(vectors_entry)[1]
+                self._finish_journal(store)
+                _write_file(index.path / "vectors.journal", json.dumps(
+                    {"generation": name, "add": add_ids.tolist(), "delete": gone_ids.tolist()}))
+                store.add(add_ids, add_vectors)
+            elif store is not None:
+                store.delete(gone_ids)
+                store.add(add_ids, add_vectors)
+                store.save(tmp / "dense.faiss")
+                vectors_entry.update(index=store.kind)
             manifest = {
                 "format": FORMAT_VERSION,
                 "embedder": index.embedder,
                 "dim": dim,
                 "created": time.time(),
+                "vectors": vectors_entry,
                 "documents": {d: self.documents[d].to_dict() for d in sorted(self.documents)},
             }
             _write_file(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
@@ -388,18 +512,11 @@ class IndexWriter:
             )
             _write_file(
                 tmp / "tokens.jsonl",
-                "".join(json.dumps(self.tokens[c.chunk_id], ensure_ascii=False) + "\n" for c in rows),
+                "".join(json.dumps(self.tokens[k], ensure_ascii=False) + "\n" for k in keys.tolist()),
             )
-            if dim is not None:
-                dense = DenseIndex(dim)
-                owner = np.zeros(0, dtype="int64")
-                if rows:
-                    per_chunk = [self.vectors[c.chunk_id] for c in rows]
-                    dense.add(np.concatenate(per_chunk))
-                    owner = np.repeat(np.arange(len(rows), dtype="int64"), [len(v) for v in per_chunk])
-                dense.save(tmp / "dense.faiss")
-                np.save(tmp / "dense_owner.npy", owner)
-            KeywordIndex.build([self.tokens[c.chunk_id] for c in rows]).save(tmp / "keyword")
+            with open(tmp / "vector_rows.npz", "wb") as fh:
+                np.savez(fh, keys=keys, views=views)
+            KeywordIndex.build([self.tokens[k] for k in keys.tolist()]).save(tmp / "keyword")
             for f in tmp.rglob("*"):
                 if f.is_file():
                     with open(f, "rb") as fh:
@@ -409,13 +526,41 @@ class IndexWriter:
             _write_file(index.path / "CURRENT.tmp", name + "\n")
             os.replace(index.path / "CURRENT.tmp", index.path / "CURRENT")
             _fsync_dir(index.path)
+            if shared:  # removed vectors go only once no generation in use needs them
+                store.delete(gone_ids)
+                (index.path / "vectors.journal").unlink()
             # Keep the previous generation for readers that are still loading it; drop older ones.
             for old in index.path.glob("gen-*"):
                 if old.name not in (name, previous):
                     shutil.rmtree(old, ignore_errors=True)
         index.reload()
+        self.base_views = dict(zip(index.row_keys.tolist(), index.row_views.tolist(), strict=True))
+        self.new_vectors.clear()
         self.changed = False
         return name
+
+    def _vectors_of(self, keys: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Ids and vectors of the newly embedded texts `keys`, in order."""
+        dim = next(iter(self.new_vectors.values())).shape[1] if self.new_vectors else 1
+        if not keys:
+            return np.zeros(0, dtype="int64"), np.zeros((0, dim), dtype="float32")
+        ids = [vector_id(k, v) for k in keys for v in range(len(self.new_vectors[k]))]
+        return np.array(ids, dtype="int64"), np.concatenate([self.new_vectors[k] for k in keys])
+
+    def _finish_journal(self, store: VectorStore) -> None:
+        """Undo what a crashed commit left in a shared store: its ids the live generation does not use."""
+        journal = self.index.path / "vectors.journal"
+        if not journal.exists():
+            return
+        try:
+            pending = json.loads(journal.read_text())
+        except (OSError, ValueError):
+            journal.unlink(missing_ok=True)
+            return
+        live = set(self.index.vector_ids().tolist())
+        stray = [i for i in pending.get("add", []) + pending.get("delete", []) if i not in live]
+        store.delete(np.array(stray, dtype="int64"))
+        journal.unlink()
 
     def _ordered_chunks(self) -> list[StoredChunk]:
         """Chunks grouped by document (sorted doc_id) in reading order: stable row numbers across commits."""
