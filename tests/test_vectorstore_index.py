@@ -1,4 +1,4 @@
-"""The index folder (with each vector backend): generations, atomic switch, duplicates stored once, promotion on removal.
+"""The index folder, on each vector backend: generations, atomic switch, duplicates stored once, promotion.
 
 These tests exercise the storage layer with small deterministic vectors; the real embedder is used in
 test_ingest.py and test_retrieval.py.
