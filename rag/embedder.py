@@ -8,11 +8,17 @@
 >>> vectors.shape, vectors.dtype  # doctest: +SKIP
 ((2, 384), dtype('float32'))
 >>> scores = vectors @ embedder.embed_query("Where did the talks take place?")  # doctest: +SKIP
+
+On CPU, ``precision="int8"`` quantizes the weights of every Linear layer to int8 (activations are
+quantized on the fly, per batch): faster embedding with nearly the same ranking, see tests/test_embedder.py.
+
+>>> fast = Embedder.load(resolve_embedder(cfg.embedder, cfg.models_dir), precision="int8")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,8 +28,10 @@ from rag.errors import ModelError
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-# name_or_path -> the Embedder that first loaded it; its model is shared by every later load.
-_LOADED: dict[str, Embedder] = {}
+PRECISIONS = ("fp32", "int8")
+
+# (name_or_path, precision) -> the Embedder that first loaded it; its model is shared by every later load.
+_LOADED: dict[tuple[str, str], Embedder] = {}
 
 
 class Embedder:
@@ -43,14 +51,17 @@ class Embedder:
         batch_size: int = 32,
         query_prompt: str = "query: ",
         passage_prompt: str = "passage: ",
+        precision: str = "fp32",
     ):
         if batch_size <= 0:
             raise ValueError(f"batch_size must be > 0, got {batch_size}")
+        _check_precision(precision)
         self.model = model
         self.name = name
         self.batch_size = batch_size
         self.query_prompt = query_prompt
         self.passage_prompt = passage_prompt
+        self.precision = precision  # of `model`, as loaded: recorded, not applied here
 
     @classmethod
     def load(
@@ -59,19 +70,23 @@ class Embedder:
         batch_size: int = 32,
         query_prompt: str = "query: ",
         passage_prompt: str = "passage: ",
+        precision: str = "fp32",
     ) -> Embedder:
-        """The embedder for ``name_or_path``; the model is loaded once per process and then shared.
+        """The embedder for ``name_or_path``; the model is loaded once per process and precision, then shared.
 
+        ``precision`` is "fp32" (the reference) or "int8" (Linear layers dynamically quantized, CPU only).
         Loading the same model with the same settings returns the same object.
         """
+        _check_precision(precision)
         settings = (batch_size, query_prompt, passage_prompt)
-        cached = _LOADED.get(name_or_path)
+        key = (name_or_path, precision)
+        cached = _LOADED.get(key)
         if cached is None:
-            cached = cls(_load_model(name_or_path), name_or_path, *settings)
-            _LOADED[name_or_path] = cached
+            cached = cls(_load_model(name_or_path, precision), name_or_path, *settings, precision=precision)
+            _LOADED[key] = cached
         if (cached.batch_size, cached.query_prompt, cached.passage_prompt) == settings:
             return cached
-        return cls(cached.model, name_or_path, *settings)
+        return cls(cached.model, name_or_path, *settings, precision=precision)
 
     @property
     def dim(self) -> int:
@@ -114,7 +129,7 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
     def __repr__(self) -> str:
-        return f"Embedder({self.name!r}, dim={self.dim}, batch_size={self.batch_size})"
+        return f"Embedder({self.name!r}, dim={self.dim}, batch_size={self.batch_size}, precision={self.precision!r})"
 
 
 def quiet_transformers() -> None:
@@ -125,20 +140,40 @@ def quiet_transformers() -> None:
     hf_logging.set_verbosity_error()
 
 
-def _load_model(name_or_path: str) -> SentenceTransformer:
+def _check_precision(precision: str) -> None:
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+
+
+def _load_model(name_or_path: str, precision: str = "fp32") -> SentenceTransformer:
     import torch
     from sentence_transformers import SentenceTransformer
 
     _limit_threads(torch)
     quiet_transformers()
     try:
-        return SentenceTransformer(name_or_path, device="cpu")
+        model = SentenceTransformer(name_or_path, device="cpu")
     except Exception as exc:  # OSError offline, ValueError for a bad folder, ...
         raise ModelError(
             f"cannot load the embedding model {name_or_path!r}: {type(exc).__name__}: {exc}. "
             "Use a local sentence-transformers folder, a model name reachable on the hub, or the "
             "packaged default (embedder = \"multilingual-e5-small\")."
         ) from exc
+    return quantize_int8(model) if precision == "int8" else model
+
+
+def quantize_int8(model: SentenceTransformer) -> SentenceTransformer:
+    """``model`` with int8 weights in every Linear layer (in place; dynamic activation quantization).
+
+    On 2 CPU cores this embeds e5-small passages ~1.3-1.8x faster than fp32 (bf16 was ~8x slower); the
+    embeddings and the word-embedding table stay float32.
+    """
+    import torch
+
+    with warnings.catch_warnings():
+        # torch.ao's eager quantization is deprecated in favour of torchao, which is not a dependency here
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
 
 def _limit_threads(torch) -> None:

@@ -68,6 +68,7 @@ class Index:
                     batch_size=self.config.embed_batch_size,
                     query_prompt=self.config.query_prompt,
                     passage_prompt=self.config.passage_prompt,
+                    precision=self.config.embed_precision,
                 )
             return self._embedder
 
