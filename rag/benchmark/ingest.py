@@ -1,0 +1,107 @@
+"""Ingest speed in paragraphs/s: our pipeline (fp32 and int8 embeddings) vs the plain LangChain one, in one run.
+
+Every pipeline indexes the same paragraphs into a fresh folder; models are loaded before the clock starts.
+The machine is shared, so each repeat runs the pipelines back to back (in a rotating order) and the ratios
+are taken per repeat, then the median: a load spike slows a whole repeat, not one pipeline.
+
+>>> from rag.config import Config
+>>> paragraphs = ["日内瓦会谈于周一举行。会谈持续了约90分钟。"] * 3
+>>> result = measure_ingest(paragraphs, Config.load(), "/tmp/bench")  # doctest: +SKIP
+>>> sorted(result["pipelines"])  # doctest: +SKIP
+['langchain', 'ours_fp32', 'ours_int8']
+>>> result["ratios"]["ours_fp32/langchain"]  # doctest: +SKIP
+0.6
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import time
+from pathlib import Path
+
+from rag.config import Config
+from rag.embedder import Embedder
+from rag.ingest import ingest_articles
+from rag.models import resolve_embedder
+from rag.schema import Article
+
+OURS = ("fp32", "int8")
+
+
+def measure_ingest(paragraphs: list[str], config: Config, out_dir: str | Path, repeats: int = 1,
+                   pipelines: tuple[str, ...] = ("ours_fp32", "ours_int8", "langchain")) -> dict:
+    """Ingest `paragraphs` with each of `pipelines`, `repeats` times; paragraphs/s and ratios to LangChain.
+
+    Returns ``{"paragraphs", "repeats", "load_average", "pipelines": {name: {...}}, "ratios": {...}}`` where each
+    pipeline has the median ``seconds``, ``paragraphs_per_s``, ``texts_embedded`` (ours embeds each chunk and
+    each of its sentences, LangChain each chunk once), ``texts_per_s``, ``chunks`` and ``paragraphs_indexed``.
+    """
+    from rag.benchmark.langchain_baseline import build_langchain_index, langchain_embeddings
+
+    if repeats <= 0:
+        raise ValueError(f"repeats must be > 0, got {repeats}")
+    unknown = set(pipelines) - {"ours_fp32", "ours_int8", "langchain"}
+    if unknown:
+        raise ValueError(f"unknown pipeline(s) {sorted(unknown)}; valid: ours_fp32, ours_int8, langchain")
+    out_dir = Path(out_dir)
+    model_path = resolve_embedder(config.embedder, config.models_dir)
+    configs = {f"ours_{p}": config.with_overrides(embed_precision=p, progress=False) for p in OURS}
+    for name in pipelines:  # load every model before timing anything
+        if name in configs:
+            Embedder.load(model_path, config.embed_batch_size, config.query_prompt, config.passage_prompt,
+                          precision=configs[name].embed_precision)
+    lc_embeddings = langchain_embeddings(model_path, config.embed_batch_size) if "langchain" in pipelines else None
+
+    runs: dict[str, list[dict]] = {name: [] for name in pipelines}
+    load_before = os.getloadavg()
+    for repeat in range(repeats):
+        order = pipelines[repeat % len(pipelines):] + pipelines[: repeat % len(pipelines)]
+        for name in order:
+            folder = out_dir / f"{name}-{repeat}"
+            shutil.rmtree(folder, ignore_errors=True)
+            if name == "langchain":
+                run = build_langchain_index(paragraphs, model_path, folder, chunk_size=config.chunk_max_chars,
+                                            embeddings=lc_embeddings)
+            else:
+                run = _ingest_ours(paragraphs, configs[name], folder)
+            runs[name].append(run)
+
+    result = {name: _summary(name_runs, len(paragraphs)) for name, name_runs in runs.items()}
+    ratios = {}
+    if "langchain" in runs:
+        for name in runs:
+            if name != "langchain":
+                per_repeat = [lc["seconds"] / ours["seconds"] for ours, lc in zip(runs[name], runs["langchain"],
+                                                                                  strict=True)]
+                ratios[f"{name}/langchain"] = round(statistics.median(per_repeat), 3)
+    return {"paragraphs": len(paragraphs), "repeats": repeats, "load_average": [load_before, os.getloadavg()],
+            "pipelines": result, "ratios": ratios}
+
+
+def _ingest_ours(paragraphs: list[str], config: Config, folder: Path) -> dict:
+    """One paragraph = one article; the whole `ingest_articles` call is timed (open, chunk, embed, write)."""
+    from rag.index import open_index
+
+    articles = [Article(f"p{i:06d}", None, None, None, [text]) for i, text in enumerate(paragraphs)]
+    started = time.perf_counter()
+    report = ingest_articles(articles, folder, config, progress=False)
+    seconds = time.perf_counter() - started
+    stats = open_index(folder, config).stats()
+    return {"paragraphs": len(paragraphs), "paragraphs_indexed": len(report.added), "chunks": stats["chunks"],
+            "texts_embedded": stats["vectors"], "seconds": seconds}
+
+
+def _summary(runs: list[dict], paragraphs: int) -> dict:
+    seconds = statistics.median(run["seconds"] for run in runs)
+    last = runs[-1]
+    return {
+        "seconds": round(seconds, 3),
+        "seconds_each": [round(run["seconds"], 3) for run in runs],
+        "paragraphs_per_s": round(paragraphs / seconds, 3),
+        "texts_embedded": last["texts_embedded"],
+        "texts_per_s": round(last["texts_embedded"] / seconds, 3),
+        "chunks": last["chunks"],
+        "paragraphs_indexed": min(run["paragraphs_indexed"] for run in runs),
+    }
