@@ -33,17 +33,23 @@ from collections.abc import Callable
 from rag.citations import Passage, verify_citations
 from rag.config import Config
 from rag.conversation import standalone_question
-from rag.extractive import MIN_SCORE, best_sentence, template_answer
+from rag.extractive import MIN_SCORE, ExtractedSentence, rank_sentences, template_answer
 from rag.index import Index, open_index
 from rag.language import detect_language, is_in_language
-from rag.prompting import ABSTAIN, build_messages, build_passages
+from rag.prompting import ABSTAIN, NOT_FOUND, build_messages, build_passages, focus_passages
 from rag.schema import Answer, Citation, Hit
 
 BACKENDS = ("local", "api", "extractive")
 # English questions over Chinese passages have lower cosines (~0.76-0.83 on topic vs ~0.89-0.95 for Chinese).
 RELEVANCE_CROSS_LINGUAL_DROP = 0.11
-_ABSTENTION = re.compile(r"资料中没有|没有相关信息|未提及|没有提到|无法回答|don'?t say|do not say|does not say|"
-                         r"doesn'?t say|not mention|no information|cannot answer|can't answer", re.I)
+# The retriever is asked for this many chunks (at least k); the sentence ranker picks among all of them,
+# because the sentence with the answer often sits in a chunk the fused ranking puts below k.
+CANDIDATE_HITS = 12
+# How many of the ranker's best sentences the LLM sees: prompt tokens dominate latency.
+PROMPT_SENTENCES = 3
+_ABSTENTION = re.compile(r"NOT FOUND|资料中没有|没有相关信息|未提及|没有提到|无法回答|don'?t say|do not say|"
+                         r"does not say|doesn'?t say|not mention|no information|cannot answer|can't answer|"
+                         r"do not contain|does not contain|don'?t contain|doesn'?t contain|not provided", re.I)
 _WHEN = re.compile(r"\bwhen\b|what date|which day|what day|what year|"
                    r"什么时候|何时|哪天|哪一天|几月|日期|哪年|哪一年", re.I)
 _LATEST = re.compile(r"latest|most recent|newest|最新|最近", re.I)
@@ -54,7 +60,11 @@ _LANGUAGE_REMINDER = {"zh": "请只用中文回答。", "en": "Answer in English
 def ask(question: str, index: str | Index | None = None, history: list[tuple[str, str]] | None = None,
         llm: str | None = None, k: int | None = None, config: Config | None = None,
         on_token: Callable[[str], None] | None = None) -> Answer:
-    """Answer `question` from the articles of `index`, citing passages; `on_token` receives streamed text."""
+    """Answer `question` from the articles of `index`, citing passages; `on_token` receives streamed text.
+
+    `Answer.timings` holds seconds per stage (retrieve_s, rewrite_s, prompt_s and generate_s as the local
+    model reports them, verify_s, total_s) and, as INTERFACES.md promises, retrieve_ms, generate_ms, total_ms.
+    """
     started = time.perf_counter()
     opened = open_index(index, config)
     config = config or opened.config
@@ -73,41 +83,56 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
     rewrite = (lambda prompt: _complete(model, [("user", prompt)])) if model is not None else None
     standalone = standalone_question(question, [tuple(t) for t in history or []], rewrite)
     if standalone != question:
-        timings["rewrite_ms"] = _ms(tick)
+        timings["rewrite_s"] = _since(tick)
 
     tick = time.perf_counter()
-    hits = prefer_dates(opened.search(standalone, k=k or config.top_k), standalone)
+    k = k or config.top_k
+    hits = prefer_dates(opened.search(standalone, k=max(k, CANDIDATE_HITS)), standalone)
     question_vector = opened.embed_query(standalone)
     views = [opened.store.chunk_views(opened.store.row_of(h.chunk_id)) for h in hits]
     passages = build_passages(hits, views, question_vector, config.prompt_chars)
-    if model is not None:  # prompt tokens dominate latency: the LLM sees the best few passages
-        passages = passages[: config.prompt_passages]
-    timings["retrieve_ms"] = _ms(tick)
+    ranked = rank_sentences(standalone, question_vector, passages, asked=question if standalone != question else None)
+    timings["retrieve_s"] = _since(tick)
 
     tick = time.perf_counter()
     text, citations = None, []
-    # Nothing on topic: abstain without spending a generation.
-    gate = config.min_relevance - (RELEVANCE_CROSS_LINGUAL_DROP if language == "en" else 0.0)
-    relevant = any(len(p.vectors) and float((p.vectors @ question_vector).max()) >= gate for p in passages)
-    if relevant and model is not None:
-        text, citations, problem = _generate_verified(model, standalone, passages, language, opened, on_token)
-        if problem:
-            fallback = f"{backend} backend failed ({problem}); answered extractively"
-            model = None
-    if relevant and model is None:
-        text, citations = _extract(standalone, question_vector, passages, language)
+    if _answerable(ranked, passages, question_vector, language, config):
+        if model is not None:
+            text, citations, problem = _generate_verified(model, standalone, focus_passages(ranked, PROMPT_SENTENCES),
+                                                          language, opened, on_token, timings)
+            if problem:
+                fallback = f"{backend} backend failed ({problem}); answered extractively"
+                model = None
+        if model is None:
+            text, citations = _extract(ranked[0], language)
     used = backend if model is not None else "extractive"
-    timings["generate_ms"] = _ms(tick)
+    timings["answer_s"] = _since(tick)
 
     abstained = not text
     if abstained:
         text, citations = ABSTAIN[language], []
     elif _WHEN.search(question) and citations and citations[0].date and citations[0].date[:4] not in text:
         text += f"（报道日期：{citations[0].date}）" if language == "zh" else f" (article dated {citations[0].date})"
-    timings["total_ms"] = _ms(started)
-    return Answer(question=question, text=text, abstained=abstained, citations=citations, contexts=hits,
+    contexts = hits[:k] + [h for h in hits[k:] if any(c.chunk_id == h.chunk_id for c in citations)]
+    timings["total_s"] = _since(started)
+    # INTERFACES.md's names, in milliseconds
+    timings["retrieve_ms"] = timings["retrieve_s"] * 1000
+    timings["generate_ms"] = timings.pop("answer_s") * 1000
+    timings["total_ms"] = timings["total_s"] * 1000
+    return Answer(question=question, text=text, abstained=abstained, citations=citations, contexts=contexts,
                   timings=timings, llm=used, language=language,
                   standalone_question=standalone if standalone != question else None, fallback=fallback)
+
+
+def _answerable(ranked: list[ExtractedSentence], passages: list[Passage], question_vector, language: str,
+                config: Config) -> bool:
+    """Whether the articles seem to hold an answer: some sentence is on topic, and the best-ranked one holds
+    the kind of answer asked for (a duration for "how long", a date for "when", ...)."""
+    if not ranked:
+        return False
+    gate = config.min_relevance - (RELEVANCE_CROSS_LINGUAL_DROP if language == "en" else 0.0)
+    relevant = any(len(p.vectors) and float((p.vectors @ question_vector).max()) >= gate for p in passages)
+    return relevant and ranked[0].typed and ranked[0].score >= MIN_SCORE[language]
 
 
 def prefer_dates(hits: list[Hit], question: str) -> list[Hit]:
@@ -136,8 +161,12 @@ def _load_model(config: Config, backend: str):
         return None, f"{backend} backend unavailable ({describe_llm_failure(exc)}); answered extractively"
 
 
-def _complete(model, messages, on_token: Callable[[str], None] | None = None) -> str:
-    """Run the chat model, streaming pieces to `on_token`; returns the whole text."""
+def _complete(model, messages, on_token: Callable[[str], None] | None = None,
+              timings: dict[str, float] | None = None) -> str:
+    """Run the chat model, streaming pieces to `on_token`; returns the whole text.
+
+    When the model reports llama.cpp's timings, their prompt and generation seconds are added to `timings`.
+    """
     pieces = []
     for chunk in model.stream(messages):
         piece = chunk.content if isinstance(chunk.content, str) else str(chunk.content)
@@ -145,25 +174,31 @@ def _complete(model, messages, on_token: Callable[[str], None] | None = None) ->
             pieces.append(piece)
             if on_token is not None:
                 on_token(piece)
+        reported = (getattr(chunk, "response_metadata", None) or {}).get("timings")
+        if reported and timings is not None:
+            timings["prompt_s"] = timings.get("prompt_s", 0.0) + reported.get("prompt_ms", 0.0) / 1000
+            timings["generate_s"] = timings.get("generate_s", 0.0) + reported.get("predicted_ms", 0.0) / 1000
     return "".join(pieces).strip()
 
 
 def _generate_verified(model, question: str, passages: list[Passage], language: str, opened: Index,
-                       on_token) -> tuple[str | None, list[Citation], str | None]:
+                       on_token, timings: dict[str, float]) -> tuple[str | None, list[Citation], str | None]:
     """(answer or None for abstention, citations, problem or None). Retries once on a language slip."""
     from rag.llm import describe_llm_failure
 
     reminder = None
     for _attempt in range(2):
         try:
-            raw = _complete(model, build_messages(question, passages, language, reminder), on_token)
+            raw = _complete(model, build_messages(question, passages, language, reminder), on_token, timings)
         except Exception as exc:
             return None, [], describe_llm_failure(exc)
         if not raw:
             return None, [], "empty response"
         if _ABSTENTION.search(raw) and len(raw) < 80:
             return None, [], None
-        verified = verify_citations(raw, passages, opened.embed_query)
+        tick = time.perf_counter()
+        verified = verify_citations(raw.replace(NOT_FOUND, ""), passages, opened.embed_query)
+        timings["verify_s"] = timings.get("verify_s", 0.0) + _since(tick)
         if verified.empty:
             return None, [], None  # nothing the passages support: abstain
         if is_in_language(verified.text, language):
@@ -172,14 +207,11 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
     return None, [], f"answered in the wrong language twice: {raw[:60]!r}"
 
 
-def _extract(question: str, question_vector, passages: list[Passage], language: str):
-    best = best_sentence(question, question_vector, passages)
-    if best is None or best.score < MIN_SCORE[language]:
-        return None, []
+def _extract(best: ExtractedSentence, language: str) -> tuple[str, list[Citation]]:
     hit = best.passage.hit
     citation = Citation(1, hit.chunk_id, hit.doc_id, hit.title, hit.date, hit.source, best.text)
     return template_answer(best.text, language, hit.title, hit.date), [citation]
 
 
-def _ms(since: float) -> float:
-    return (time.perf_counter() - since) * 1000.0
+def _since(tick: float) -> float:
+    return time.perf_counter() - tick

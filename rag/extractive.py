@@ -21,22 +21,33 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.citations import Passage
+from rag.citations import Passage, han_bigram_recall
 from vectorstore.keyword import tokenize
 
-KEYWORD_WEIGHT = 0.15
-ANSWER_TYPE_WEIGHT = 0.05
+KEYWORD_WEIGHT = 0.15  # share of the question's (idf-weighted) keywords in the sentence
+CONTEXT_WEIGHT = 0.05  # ... in the sentence's passage and title: the topic, when the sentence omits it
+ANSWER_TYPE_WEIGHT = 0.06
 RANK_WEIGHT = 0.04
-# (question pattern, what an answer sentence must contain)
-ANSWER_TYPES = [
-    (re.compile(r"多久|多长时间|how long", re.I),
-     re.compile(r"\d+\s*(分钟|小时|个小时|天|周|个月|年)|[一两二三四五六七八九十半]+(分钟|小时|个小时|天|周|个月|年)|"
+
+_NUMERAL = r"(?:\d+(?:\.\d+)?|[一两二三四五六七八九十百千万半几数]+)"
+# (question pattern, what an answer sentence must contain); jieba POS tags stand in for places and people.
+ANSWER_TYPES: list[tuple[re.Pattern, re.Pattern | str]] = [
+    (re.compile(r"多久|多长时间|how long|for how many (minutes|hours|days)", re.I),
+     re.compile(_NUMERAL + r"\s*(?:个)?(?:分钟|小时|钟头|天|周|星期|个月)|[一两二三四五六七八九十半数几]+年|"
                 r"minutes|hours|days|weeks")),
-    (re.compile(r"多少|几[个次名份]|how many|how much", re.I),
-     re.compile(r"\d|[一二两三四五六七八九十百千万亿]+[个次名份国]")),
-    (re.compile(r"何时|什么时候|哪天|哪一天|几月|when|what date|what day", re.I),
-     re.compile(r"\d+\s*[月日]|\d{4}\s*年|[上下本今去明]月|\d+日")),
+    (re.compile(r"多少|几[个次名份点项位]|how many|how much", re.I),
+     re.compile(r"\d|[一二两三四五六七八九十百千万亿数]+\s*[个次名份点项位万亿]")),
+    (re.compile(r"何时|什么时候|哪天|哪一天|几月|几号|哪年|哪一年|\bwhen\b|what date|what day|which day|"
+                r"what year|which year", re.I),
+     re.compile(r"\d+\s*[月日号]|\d{4}\s*年|周[一二三四五六日]|星期[一二三四五六日天]|[上下本今去明]月|当天|次日")),
+    (re.compile(r"哪里|在哪(?!一?天|年|个月)|何地|哪座城市|哪个城市|哪个国家|哪国|\bwhere\b|"
+                r"which (city|country|place)", re.I), "ns"),
+    (re.compile(r"谁|哪位|\bwho\b|\bwhom\b", re.I), "nr"),
 ]
+# Words that say what kind of answer is wanted, not what it is about: no weight as keywords.
+_QUESTION_WORDS = frozenset("何时 哪家 哪位 哪些 哪个 哪座 哪一 哪天 哪一天 多久 多长 长时间 多长时间 时间 "
+                            "怎么 怎样 如何 什么 是不是 时候 哪方 方面 一方 long many much according "
+                            "said say says".split())
 # Below this score the backend abstains. English questions over Chinese text score lower (cross-lingual
 # cosines sit around 0.76-0.83 where Chinese ones sit around 0.89-0.95); set on eval/datasets/samples_qa.jsonl.
 # Scores of unanswerable on-topic questions overlap answerable ones: similarity alone cannot abstain well.
@@ -48,29 +59,77 @@ class ExtractedSentence:
     passage: Passage
     index: int
     score: float
+    typed: bool = False  # holds the kind of answer the question asks for (or the question asks no kind)
 
     @property
     def text(self) -> str:
         return self.passage.sentences[self.index]
 
 
-def best_sentence(question: str, question_vector: np.ndarray, passages: list[Passage]) -> ExtractedSentence | None:
-    """The highest-scoring sentence over all passages (None when there are no sentences)."""
-    keywords = set(tokenize(question))
-    wanted = [answer for asks, answer in ANSWER_TYPES if asks.search(question)]
-    best: ExtractedSentence | None = None
+def answer_types(question: str) -> list[re.Pattern | str]:
+    """What an answer sentence must contain for `question` (empty: any sentence may answer)."""
+    return [answer for asks, answer in ANSWER_TYPES if asks.search(question)]
+
+
+def has_answer_type(sentence: str, wanted: list[re.Pattern | str]) -> bool:
+    """Whether `sentence` holds every wanted kind of answer ("when and where" needs a date and a place)."""
+    tags = None
+    for kind in wanted:
+        if isinstance(kind, re.Pattern):
+            if not kind.search(sentence):
+                return False
+            continue
+        if tags is None:
+            import jieba.posseg
+
+            tags = {flag for _, flag in jieba.posseg.lcut(sentence)}
+        if not any(tag.startswith(kind) for tag in tags):
+            return False
+    return True
+
+
+def keyword_weights(question: str, texts: list[str]) -> dict[str, float]:
+    """The question's keywords, each weighted by its rarity among `texts`: log(1 + N / (1 + df))."""
+    keywords = {t for t in tokenize(question) if t not in _QUESTION_WORDS}
+    tokenized = [set(tokenize(t)) for t in texts]
+    n = max(1, len(tokenized))
+    return {k: float(np.log1p(n / (1 + sum(k in t for t in tokenized)))) for k in keywords}
+
+
+def rank_sentences(question: str, question_vector: np.ndarray, passages: list[Passage],
+                   asked: str | None = None) -> list[ExtractedSentence]:
+    """Every sentence of `passages`, best answer first (the formula is in the module docstring).
+
+    `asked` is the turn the user typed when `question` is its standalone rewrite: the kind of answer
+    wanted comes from it ("会谈持续了多久？" wants a duration, whatever the earlier turn asked).
+    """
+    all_sentences = [s for p in passages for s in p.sentences]
+    weights = keyword_weights(question, all_sentences)
+    total = sum(weights.values()) or 1.0
+    wanted = answer_types(asked or question)
+    ranked = []
     for passage in passages:
         if not passage.sentences:
             continue
         cosines = passage.vectors @ question_vector
+        context = set(tokenize(f"{passage.hit.title or ''} {passage.hit.text}"))
+        in_context = max(sum(w for k, w in weights.items() if k in context) / total,
+                         han_bigram_recall(question, passage.hit.title or ""))
         for i, sentence in enumerate(passage.sentences):
-            overlap = len(keywords & set(tokenize(sentence))) / len(keywords) if keywords else 0.0
-            typed = any(pattern.search(sentence) for pattern in wanted)
-            score = (float(cosines[i]) + KEYWORD_WEIGHT * overlap + ANSWER_TYPE_WEIGHT * typed
-                     + RANK_WEIGHT / passage.n)
-            if best is None or score > best.score:
-                best = ExtractedSentence(passage, i, score)
-    return best
+            tokens = set(tokenize(sentence))
+            overlap = sum(w for k, w in weights.items() if k in tokens) / total
+            typed = has_answer_type(sentence, wanted)
+            score = (float(cosines[i]) + KEYWORD_WEIGHT * overlap + CONTEXT_WEIGHT * in_context
+                     + ANSWER_TYPE_WEIGHT * (typed and bool(wanted)) + RANK_WEIGHT / passage.n)
+            ranked.append(ExtractedSentence(passage, i, score, typed))
+    return sorted(ranked, key=lambda s: -s.score)
+
+
+def best_sentence(question: str, question_vector: np.ndarray, passages: list[Passage],
+                  asked: str | None = None) -> ExtractedSentence | None:
+    """The highest-scoring sentence over all passages (None when there are no sentences)."""
+    ranked = rank_sentences(question, question_vector, passages, asked)
+    return ranked[0] if ranked else None
 
 
 def template_answer(sentence: str, language: str, title: str | None, date: str | None) -> str:

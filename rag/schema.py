@@ -128,7 +128,7 @@ class Answer:
     abstained: bool
     citations: list[Citation]
     contexts: list[Hit]
-    timings: dict[str, float]
+    timings: dict[str, float]  # seconds per stage (retrieve_s, ..., total_s) and retrieve/generate/total_ms
     llm: str  # the backend that produced the text: "local" | "api" | "extractive"
     language: str = "zh"
     standalone_question: str | None = None  # the follow-up rewritten for retrieval
@@ -141,7 +141,7 @@ class Answer:
             "abstained": self.abstained,
             "citations": [c.to_dict() for c in self.citations],
             "contexts": [h.to_dict() for h in self.contexts],
-            "timings": {k: round(v, 1) for k, v in self.timings.items()},
+            "timings": {k: round(v, 1 if k.endswith("_ms") else 4) for k, v in self.timings.items()},
             "llm": self.llm,
             "language": self.language,
             "standalone_question": self.standalone_question,
