@@ -197,7 +197,7 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
         if _ABSTENTION.search(raw) and len(raw) < 80:
             return None, [], None
         tick = time.perf_counter()
-        verified = verify_citations(raw.replace(NOT_FOUND, ""), passages, opened.embed_query)
+        verified = verify_citations(raw.replace(NOT_FOUND, ""), passages, opened.embed_query, question)
         timings["verify_s"] = timings.get("verify_s", 0.0) + _since(tick)
         if verified.empty:
             return None, [], None  # nothing the passages support: abstain

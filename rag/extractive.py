@@ -32,7 +32,7 @@ RANK_WEIGHT = 0.04
 _NUMERAL = r"(?:\d+(?:\.\d+)?|[一两二三四五六七八九十百千万半几数]+)"
 # (question pattern, what an answer sentence must contain); jieba POS tags stand in for places and people.
 ANSWER_TYPES: list[tuple[re.Pattern, re.Pattern | str]] = [
-    (re.compile(r"多久|多长时间|how long|for how many (minutes|hours|days)", re.I),
+    (re.compile(r"多久|多长时间|期限|how long|what period|how many (minutes|hours|days|weeks)", re.I),
      re.compile(_NUMERAL + r"\s*(?:个)?(?:分钟|小时|钟头|天|周|星期|个月)|[一两二三四五六七八九十半数几]+年|"
                 r"minutes|hours|days|weeks")),
     (re.compile(r"多少|几[个次名份点项位]|how many|how much", re.I),

@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 
+import numpy as np
 import pytest
 
 import rag
@@ -73,6 +74,41 @@ def test_local_llm_follow_up_uses_history(sample_index):
     assert any(name in ans.standalone_question for name in ("布林肯", "拉夫罗夫", "日内瓦"))
     assert ans.contexts[0].doc_id == GENEVA
     assert ans.abstained or ans.citations
+
+
+def test_timings_per_stage_in_seconds_and_interface_milliseconds(sample_index):
+    ans = rag.ask("美俄外长日内瓦会谈持续了多久？", index=sample_index, llm="local")
+    assert ans.llm == "local", ans.fallback
+    assert {"retrieve_s", "prompt_s", "generate_s", "verify_s", "total_s"} <= set(ans.timings)
+    assert {"retrieve_ms", "generate_ms", "total_ms"} <= set(ans.timings)
+    stages = ans.timings["retrieve_s"] + ans.timings["prompt_s"] + ans.timings["generate_s"]
+    assert 0 < stages <= ans.timings["total_s"] + 0.05
+    assert ans.timings["total_ms"] == pytest.approx(ans.timings["total_s"] * 1000)
+    follow = rag.ask("How long did it last?", index=sample_index, llm="extractive",
+                     history=[("Where did Blinken and Lavrov meet?", "In Geneva [1].")])
+    assert "rewrite_s" in follow.timings and "prompt_s" not in follow.timings
+
+
+def test_answer_type_without_a_matching_sentence_abstains(sample_index):
+    # the articles date the phone call but never say how long it lasted
+    ans = rag.ask("王毅和拉夫罗夫2017年4月的那次通话持续了多长时间？", index=sample_index, llm="extractive")
+    assert ans.abstained and not ans.citations
+
+
+def test_ranker_prefers_the_sentence_holding_the_asked_kind_of_answer():
+    from rag.citations import Passage
+    from rag.extractive import answer_types, has_answer_type, rank_sentences
+    from rag.prompting import focus_passages
+
+    sentences = ["双方在会谈结束后各自举行记者会。", "会谈持续了约90分钟。"]
+    hit = Hit("d#0", "d.txt", "美俄外长会谈", "2022-01-24", "新华社", "".join(sentences), 1.0)
+    passage = Passage(1, hit, hit.text, sentences, np.ones((2, 4), dtype="float32") / 2)
+    ranked = rank_sentences("会谈持续了多久？", np.ones(4, dtype="float32") / 2, [passage])
+    assert ranked[0].text == "会谈持续了约90分钟。" and ranked[0].typed and not ranked[1].typed
+    assert has_answer_type("会谈持续了约90分钟。", answer_types("How long did it last?"))
+    assert not has_answer_type("2017年4月14日晚通电话。", answer_types("通话持续了多长时间？"))
+    focused = focus_passages(ranked, 1)
+    assert [(p.n, p.text) for p in focused] == [(1, "会谈持续了约90分钟。")] and focused[0].sentences == sentences
 
 
 class _FaultyHandler(http.server.BaseHTTPRequestHandler):

@@ -71,3 +71,17 @@ def test_marker_normalisation():
     assert normalize_markers("持续了约90分钟【1】[2, 3]。") == "持续了约90分钟[1][2][3]。"
     assert normalize_markers("It lasted 90 minutes. [1]") == "It lasted 90 minutes [1]."
     assert han_bigram_recall("", GENEVA) == 0.0
+
+
+def test_short_claim_is_embedded_after_its_question():
+    seen = []
+
+    def embed(text):
+        seen.append(text)
+        return np.zeros(4, dtype="float32")
+
+    verify_citations("Germany [1]", [_passage(1, GENEVA)], embed, question="Which country did he visit?")
+    verify_citations("The talks lasted about ninety minutes in Geneva [1].", [_passage(1, GENEVA)], embed,
+                     question="How long?")
+    assert seen[0] == "Which country did he visit? Germany"
+    assert seen[1].startswith("The talks lasted")  # a whole sentence stands on its own
