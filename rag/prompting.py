@@ -25,10 +25,12 @@ from rag.schema import Hit
 ABSTAIN = {"zh": "资料中没有相关信息。", "en": "The articles don't say."}
 
 # One system prompt for both languages: llama.cpp reuses the cached computation of an identical prefix.
-SYSTEM = ("You answer questions about news articles using only the numbered sources. Give the answer in one "
-          "short sentence in the language asked for, and put the source number after it, like [1]. Translate "
-          "Chinese names into English when answering in English. If the sources do not contain the answer, "
-          "reply only with: NOT FOUND")
+# Worded so that the 1.5B model answers English questions over Chinese sources instead of giving up:
+# "NOT FOUND only when no source is about the question" (an earlier "if the sources do not contain the
+# answer" made it give up on most English questions).
+SYSTEM = ("You are a news assistant. Read the numbered sources (Chinese news) and answer the question briefly, "
+          "citing the source like [1]. When the question is in English, answer in English. Write NOT FOUND only "
+          "when no source is about the question.")
 NOT_FOUND = "NOT FOUND"
 
 QUESTION_LABEL = {"zh": ("资料", "问题", "用中文简短回答"), "en": ("Sources", "Question", "Answer in English")}
