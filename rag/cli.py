@@ -16,6 +16,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from rag.benchmark.run import add_bench_command, run_bench_command
 from rag.config import Config
 from rag.errors import ConfigError, ModelError, RagError
 from ui.cli_ui import add_ui_command, run_ui
@@ -42,6 +43,7 @@ examples:
   rag ui --port 7860 --auth alice:secret              the Gradio chat in the browser (127.0.0.1)
   rag eval eval/datasets/samples_qa.jsonl --out eval/results/samples
   rag eval ../shared/benchmarks/cmrc2018/cmrc2018_dev.json --out eval/results/cmrc2018
+  rag bench --out eval/results/bench               cost and scaling report (search, ingest, ask)
 """
 
 
@@ -130,6 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=None, help="passages per answer (default: config top_k)")
     quiet_arg(p)
     add_ui_command(sub)
+    add_bench_command(sub)
     return parser
 
 
@@ -334,6 +337,7 @@ _COMMANDS = {
     "models": _cmd_models,
     "eval": _cmd_eval,
     "ui": run_ui,
+    "bench": run_bench_command,
 }
 
 

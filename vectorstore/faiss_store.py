@@ -111,7 +111,12 @@ class FaissStore:
             params = faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe)
         else:
             params = None if selector is None else faiss.SearchParameters(sel=selector)
-        scores, found = self.index.search(q, k, params=params)
+        threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)  # one query: OpenMP threads only spin (10x slower on a busy machine)
+        try:
+            scores, found = self.index.search(q, k, params=params)
+        finally:
+            faiss.omp_set_num_threads(threads)
         keep = found[0] >= 0
         return scores[0][keep], found[0][keep]
 

@@ -1,0 +1,50 @@
+"""`rag bench` parts at small sizes: the measurements are real (subprocess per store, real index code)."""
+
+import json
+
+import numpy as np
+
+from rag.benchmark.report import write_report
+from rag.benchmark.search import build_index, synthetic_paragraphs
+from rag.benchmark.vectors import exact_top_k, measure_backends, synthetic_vectors
+from vectorstore.base import StoreSpec
+
+
+def test_synthetic_vectors_are_unit_and_deterministic():
+    a, b = synthetic_vectors(300), synthetic_vectors(300)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, synthetic_vectors(300, seed=1))
+
+
+def test_exact_top_k_matches_a_full_sort():
+    x, q = synthetic_vectors(2000), synthetic_vectors(5, seed=7)
+    truth = exact_top_k(x, q, k=10, block=300)
+    np.testing.assert_array_equal(truth, np.argsort(-(q @ x.T), axis=1)[:, :10])
+
+
+def test_measure_backends_and_report(tmp_path):
+    rows = measure_backends([2000], ["faiss-flat", "faiss-ivf", "milvus-lite"], queries=20, progress=lambda m: None)
+    assert [r.get("error") for r in rows] == [None, None, None]
+    by = {r["backend"]: r for r in rows}
+    assert by["faiss-flat"]["recall_at_10"] == 1.0 and by["faiss-flat"]["index"] == "flat"
+    assert by["faiss-ivf"]["index"] == "ivf" and 0 < by["faiss-ivf"]["recall_at_10"] <= 1
+    assert by["milvus-lite"]["recall_at_10"] >= 0.99
+    assert all(r["search_p50_ms"] > 0 and r["memory_mb"] > 0 for r in rows)
+    result = {"meta": {"date": "d", "command": "rag bench", "cores": 2, "load_start": [0], "load_end": [0],
+                       "seconds": 1.0}, "vectors": rows}
+    paths = write_report(result, tmp_path)
+    assert json.loads((tmp_path / "bench.json").read_text())["vectors"] == rows
+    md = (tmp_path / "bench.md").read_text()
+    assert "| faiss-ivf | 2,000 | ivf" in md and (tmp_path / "bench_vectors.png") in paths
+
+
+def test_synthetic_search_index_goes_through_the_writer(tmp_path):
+    sentences = [f"第{i}句话讲的是日内瓦会谈的第{i}个细节。" for i in range(50)]
+    paragraphs = synthetic_paragraphs(sentences, 200)
+    assert len({t for t, _ in paragraphs}) == 200
+    index, _ = build_index(tmp_path / "i", sentences, paragraphs, StoreSpec("faiss", ann_threshold=500))
+    stats = index.stats()
+    assert stats["chunks"] == 200 and stats["vectors"] > 500 and stats["vector_index"] == "ivf"
+    scores = index.keyword.scores(["日内瓦"])
+    assert (scores > 0).sum() == 200
