@@ -250,7 +250,7 @@ def test_20_concurrent_questions_are_all_answered_with_citations(ui_server):
     from gradio_client import Client
 
     questions = ["美俄外长在哪里会谈？", "How long did the Geneva talks last?", "王毅和拉夫罗夫2020年在哪里会谈？",
-                 "布林肯和拉夫罗夫在日内瓦会谈了多长时间？"] * 5
+                 "布林肯和拉夫罗夫在哪里会谈？"] * 5
 
     def ask_as_new_user(question: str) -> tuple[str, float]:
         started = time.perf_counter()
