@@ -83,12 +83,10 @@ def _build(backend: str, n: int, vectors: np.ndarray, workdir: Path, nprobe: int
     else:
         from vectorstore.faiss_store import FaissStore
 
-        threshold = n + 1 if backend == "faiss-flat" else 0
-        store = FaissStore(DIM, ann_threshold=threshold, nprobe=nprobe)
+        store = FaissStore(DIM, ann_threshold=n + 1, nprobe=nprobe)  # no switching while adding
         if backend == "faiss-ivf":
-            store.ann_threshold = n + 1  # train once on everything, below: add without re-adapting
             store.add(ids, vectors)
-            store._rebuild_ivf()
+            store._rebuild_ivf()  # train IVF once, on everything
             return store
     store.add(ids, vectors)
     return store
