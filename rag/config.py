@@ -46,6 +46,9 @@ class Config:
     # Embedding precision on CPU: "fp32" (reference) or "int8" (dynamically quantized linear layers,
     # faster; its ranking agreement with fp32 is checked in tests/test_embedder.py).
     embed_precision: str = "fp32"
+    # Sentence vectors of a chunk: "one_pass" reads them from the chunk's own forward pass (mean of each
+    # sentence's token outputs; one model pass per chunk) or "separate" embeds each sentence on its own.
+    sentence_vectors: str = "one_pass"
     # Chunking: paragraphs, long ones split at sentence ends, tiny fragments merged.
     chunk_max_chars: int = 400
     chunk_min_chars: int = 40
@@ -143,6 +146,8 @@ class Config:
             raise ConfigError(f"vector_backend must be 'faiss' or 'milvus', got {self.vector_backend!r}")
         if self.embed_precision not in ("fp32", "int8"):
             raise ConfigError(f"embed_precision must be 'fp32' or 'int8', got {self.embed_precision!r}")
+        if self.sentence_vectors not in ("one_pass", "separate"):
+            raise ConfigError(f"sentence_vectors must be 'one_pass' or 'separate', got {self.sentence_vectors!r}")
         if self.chunk_min_chars >= self.chunk_max_chars:
             raise ConfigError("chunk_min_chars must be smaller than chunk_max_chars")
 

@@ -113,6 +113,59 @@ class Embedder:
             out[rows] = self._encode([texts[i] for i in rows], self.passage_prompt)
         return out
 
+    def embed_passage_views(self, texts: list[str], spans: list[list[tuple[int, int]]],
+                            progress: bool = False) -> list[np.ndarray]:
+        """One forward pass per passage gives its vector AND a vector for each character span inside it.
+
+        Row 0 of each returned ``(1 + len(spans[i]), dim)`` array is exactly what `embed_passages` gives for
+        ``texts[i]`` (mean of all token outputs); row ``j`` is the mean of the outputs of the tokens that overlap
+        ``spans[i][j - 1]``, normalized ("late chunking": a sentence vector read from inside its paragraph,
+        so it also knows the paragraph's names and dates). It costs one embedding per passage instead of
+        one per passage plus one per sentence. A span past the model's 512-token window gets the passage vector.
+
+        >>> embedder = Embedder.load("/path/to/multilingual-e5-small")  # doctest: +SKIP
+        >>> text = "日内瓦会谈于周一举行。会谈持续了约90分钟。"
+        >>> [v.shape for v in embedder.embed_passage_views([text], [[(0, 11), (11, 22)]])]  # doctest: +SKIP
+        [(3, 384)]
+        """
+        if len(texts) != len(spans):
+            raise ValueError(f"got {len(texts)} texts but {len(spans)} span lists")
+        import torch
+
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        out: list[np.ndarray | None] = [None] * len(texts)
+        batches = range(0, len(order), self.batch_size)
+        if progress:
+            from tqdm.auto import tqdm
+
+            batches = tqdm(batches, desc="Embedding", unit="batch")
+        shift = len(self.passage_prompt)
+        tokenizer = self.model.tokenizer
+        for start in batches:
+            rows = order[start : start + self.batch_size]
+            features = tokenizer([self.passage_prompt + texts[i] for i in rows], padding=True, truncation=True,
+                                 max_length=self.model.max_seq_length, return_offsets_mapping=True,
+                                 return_tensors="pt")
+            offsets = features.pop("offset_mapping")
+            with torch.inference_mode():
+                output = self.model.forward(dict(features))
+            tokens = output["token_embeddings"]
+            passage = output["sentence_embedding"].float().numpy()
+            # a real token covers characters; special tokens and padding have empty (0, 0) offsets
+            real = (offsets[..., 1] > offsets[..., 0]) & features["attention_mask"].bool()
+            for b, i in enumerate(rows):
+                vectors = np.empty((1 + len(spans[i]), passage.shape[1]), dtype=np.float32)
+                vectors[0] = passage[b]
+                for j, (lo, hi) in enumerate(spans[i], start=1):
+                    inside = real[b] & (offsets[b, :, 0] < hi + shift) & (offsets[b, :, 1] > lo + shift)
+                    if not bool(inside.any()):
+                        vectors[j] = passage[b]
+                        continue
+                    mean = tokens[b][inside].mean(dim=0).float().numpy()
+                    vectors[j] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+                out[i] = vectors
+        return out  # type: ignore[return-value]
+
     def embed_query(self, text: str) -> np.ndarray:
         """Embed one question: float32 array of shape ``(dim,)``."""
         return self._encode([text], self.query_prompt)[0]

@@ -130,8 +130,12 @@ def _put(opened: Index, writer: IndexWriter, article: Article, record: DocumentR
 
 def _commit(opened: Index, writer: IndexWriter, report: IngestReport, show: bool) -> None:
     pending = writer.pending_embeddings
-    embed = (lambda texts: opened.embed_passages(texts, progress=show)) if pending else None
-    writer.commit(embed)
+    if not pending:
+        writer.commit()
+    elif opened.config.sentence_vectors == "one_pass":
+        writer.commit(embed_views=lambda texts, spans: opened.embedder.embed_passage_views(texts, spans, show))
+    else:
+        writer.commit(lambda texts: opened.embed_passages(texts, progress=show))
     report.chunks_embedded += pending
 
 

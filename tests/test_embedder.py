@@ -111,3 +111,38 @@ def test_index_loads_the_configured_precision(tmp_path, int8):
 
     index = open_index(tmp_path / "idx", Config.load(embed_precision="int8"), create=True)
     assert index.embedder.model is int8.model and index.embedder.precision == "int8"
+
+
+def test_one_pass_views_give_the_passage_vector_and_sentence_vectors(fp32):
+    from vectorstore.index import sentence_spans
+
+    second = "布林肯表示，会谈是坦诚而有益的，双方同意继续对话。"
+    text = GENEVA + second
+    spans = sentence_spans(text)
+    assert [text[lo:hi] for lo, hi in spans] == [GENEVA, second]
+    views = fp32.embed_passage_views([text, "短句。"], [spans, []])
+    assert [v.shape for v in views] == [(3, 384), (1, 384)]
+    separate = fp32.embed_passages([text, GENEVA, second, "短句。"])
+    # row 0 is exactly the passage vector; sentence rows are normalized and close to the sentence alone
+    np.testing.assert_allclose(views[0][0], separate[0], atol=1e-5)
+    np.testing.assert_allclose(views[1][0], separate[3], atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(views[0], axis=1), 1.0, atol=1e-5)
+    assert (views[0][1:] * separate[1:3]).sum(axis=1).min() > 0.85
+    # the first sentence's vector is nearest that sentence alone; the sentence vectors are their own
+    # (close to each other and the passage: each is read in the passage's context)
+    cross = views[0][1:] @ separate[1:3].T
+    assert cross[0, 0] > cross[0, 1]
+    assert (views[0] @ views[0].T)[np.triu_indices(3, 1)].max() < 0.999
+    # the duration question prefers the sentence that holds the duration
+    q = fp32.embed_query("会谈持续了多长时间？")
+    assert views[0][1] @ q > views[0][2] @ q
+
+
+def test_one_pass_views_check_their_input(fp32):
+    with pytest.raises(ValueError, match="span lists"):
+        fp32.embed_passage_views(["a", "b"], [[]])
+    # a span beyond the 512-token window falls back to the passage vector
+    long_text = "日内瓦会谈。" * 400
+    views = fp32.embed_passage_views([long_text], [[(0, 6), (len(long_text) - 6, len(long_text))]])[0]
+    np.testing.assert_allclose(views[2], views[0])
+    assert not np.allclose(views[1], views[0])

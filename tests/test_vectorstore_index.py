@@ -147,3 +147,36 @@ def test_manifest_records_hashes_and_embedder(tmp_path, store_spec):
     manifest = json.loads((tmp_path / "gen-000001" / "manifest.json").read_text())
     assert manifest["embedder"] == "e" and manifest["dim"] == 8
     assert manifest["documents"]["a"]["sha256"] == "abc" and manifest["documents"]["a"]["folder"] == "/x"
+
+
+def test_one_pass_embedding_gets_chunks_with_their_sentence_spans(tmp_path, store_spec):
+    index = ArticleIndex.open(tmp_path, embedder="e", create=True, spec=store_spec)
+    w = index.writer()
+    w.put_document(DocumentRecord("a", "h1"), _chunks("a", A1 + A2, B1))
+    calls = []
+
+    def embed_views(texts, spans):
+        calls.append((list(texts), [list(s) for s in spans]))
+        return [_embed([t] + [t[lo:hi] for lo, hi in s]) for t, s in zip(texts, spans, strict=True)]
+
+    w.commit(embed_views=embed_views)
+    assert calls == [([A1 + A2, B1], [[(0, len(A1)), (len(A1), len(A1 + A2))], []])]
+    assert index.stats()["vectors"] == 4  # A1+A2 and its two sentences, B1 alone
+    views, vectors = index.chunk_views(0)
+    assert views == [A1 + A2, A1, A2]
+    np.testing.assert_allclose(vectors, _embed(views), atol=1e-6)
+
+
+def test_embed_functions_are_checked(tmp_path, store_spec):
+    from rag.errors import RagError
+
+    index = ArticleIndex.open(tmp_path, embedder="e", create=True, spec=store_spec)
+    w = index.writer()
+    w.put_document(DocumentRecord("a", "h1"), _chunks("a", A1 + A2))
+    with pytest.raises(ValueError, match="exactly one"):
+        w.embed_pending(_embed, lambda texts, spans: [])
+    with pytest.raises(RagError, match="3 views"):
+        w.commit(embed_views=lambda texts, spans: [_embed(texts)])
+    with pytest.raises(RagError, match="no vector"):
+        w.commit()
+    assert index.generation is None  # nothing was written

@@ -61,6 +61,9 @@ from vectorstore.keyword import KeywordIndex, tokenize
 FORMAT_VERSION = 4
 MIN_SENTENCE_CHARS = 8
 
+EmbedTexts = Callable[[list[str]], np.ndarray]  # texts -> (len(texts), dim)
+EmbedViews = Callable[[list[str], list[list[tuple[int, int]]]], list[np.ndarray]]  # texts, spans -> per text
+
 
 def passage_views(text: str) -> list[str]:
     """The texts embedded for one chunk: the whole chunk, plus each of its sentences when it has several.
@@ -72,8 +75,23 @@ def passage_views(text: str) -> list[str]:
     >>> passage_views("第一句话很长很长。第二句话也很长很长。")
     ['第一句话很长很长。第二句话也很长很长。', '第一句话很长很长。', '第二句话也很长很长。']
     """
-    sentences = [s.strip() for s in split_sentences(text) if len(s.strip()) >= MIN_SENTENCE_CHARS]
-    return ([text] + sentences)[:MAX_VIEWS] if len(sentences) > 1 else [text]
+    return [text] + [text[lo:hi] for lo, hi in sentence_spans(text)]
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Where the sentence views of `passage_views` sit in `text` (none when it has fewer than two sentences).
+
+    >>> sentence_spans("第一句话很长很长。第二句话也很长很长。")
+    [(0, 9), (9, 19)]
+    """
+    spans, cursor = [], 0
+    for piece in split_sentences(text):
+        sentence = piece.strip()
+        start = text.find(sentence, cursor)
+        cursor = start + len(sentence)
+        if len(sentence) >= MIN_SENTENCE_CHARS:
+            spans.append((start, cursor))
+    return spans[: MAX_VIEWS - 1] if len(spans) > 1 else []
 
 
 @dataclass
@@ -432,29 +450,46 @@ class IndexWriter:
         self.changed = True
         return new, dups
 
-    def embed_pending(self, embed: Callable[[list[str]], np.ndarray]) -> int:
-        """Embed (and tokenize) the canonical chunks that have no vector yet; returns how many."""
+    def embed_pending(self, embed: EmbedTexts | None = None, embed_views: EmbedViews | None = None) -> int:
+        """Embed (and tokenize) the canonical chunks that have no vector yet; returns how many.
+
+        `embed` gets every view text (`passage_views`) and embeds each on its own; `embed_views` gets the
+        chunk texts with their `sentence_spans` and returns one ``(views, dim)`` array per chunk (one model
+        pass per chunk, see `Embedder.embed_passage_views`). Pass one of them.
+        """
+        if (embed is None) == (embed_views is None):
+            raise ValueError("pass exactly one of embed / embed_views")
         todo = self._unembedded()
         if todo:
-            views = [passage_views(c.text) for c in todo]
-            texts = [text for chunk_views in views for text in chunk_views]
-            vectors = np.asarray(embed(texts), dtype="float32")
-            if vectors.shape[0] != len(texts):
-                raise RagError(f"embedder returned {vectors.shape[0]} vectors for {len(texts)} texts")
-            start = 0
-            for chunk, chunk_views in zip(todo, views, strict=True):
-                self.new_vectors[text_key(chunk.text)] = vectors[start : start + len(chunk_views)]
-                start += len(chunk_views)
+            texts = [c.text for c in todo]
+            spans = [sentence_spans(text) for text in texts]
+            if embed_views is not None:
+                per_chunk = [np.asarray(v, dtype="float32") for v in embed_views(texts, spans)]
+            else:
+                flat = [view for text in texts for view in passage_views(text)]
+                vectors = np.asarray(embed(flat), dtype="float32")
+                if vectors.shape[0] != len(flat):
+                    raise RagError(f"embedder returned {vectors.shape[0]} vectors for {len(flat)} texts")
+                bounds = np.cumsum([0] + [1 + len(s) for s in spans])
+                per_chunk = [vectors[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+            for chunk, chunk_spans, vectors in zip(todo, spans, per_chunk, strict=True):
+                if vectors.shape[0] != 1 + len(chunk_spans):
+                    raise RagError(f"embedder returned {vectors.shape[0]} vectors for a chunk with "
+                                   f"{1 + len(chunk_spans)} views")
+                self.new_vectors[text_key(chunk.text)] = vectors
         for sc in self.chunks.values():
             key = text_key(sc.chunk.text)
             if sc.dup_of is None and key not in self.tokens:
                 self.tokens[key] = tokenize(f"{sc.chunk.title or ''} {sc.chunk.text}")
         return len(todo)
 
-    def commit(self, embed: Callable[[list[str]], np.ndarray] | None = None) -> str:
-        """Write everything as a new generation and switch to it atomically; returns its name."""
-        if embed is not None:
-            self.embed_pending(embed)
+    def commit(self, embed: EmbedTexts | None = None, embed_views: EmbedViews | None = None) -> str:
+        """Write everything as a new generation and switch to it atomically; returns its name.
+
+        Chunks still without vectors are embedded first with `embed` or `embed_views` (see `embed_pending`).
+        """
+        if embed is not None or embed_views is not None:
+            self.embed_pending(embed, embed_views)
         elif self.pending_embeddings:
             raise RagError(f"{self.pending_embeddings} chunks have no vector; pass an embed function")
         index = self.index
