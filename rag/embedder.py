@@ -52,9 +52,10 @@ class Embedder:
         query_prompt: str = "query: ",
         passage_prompt: str = "passage: ",
         precision: str = "fp32",
+        batch_chars: int = 1600,
     ):
-        if batch_size <= 0:
-            raise ValueError(f"batch_size must be > 0, got {batch_size}")
+        if batch_size <= 0 or batch_chars <= 0:
+            raise ValueError(f"batch_size and batch_chars must be > 0, got {batch_size}, {batch_chars}")
         _check_precision(precision)
         self.model = model
         self.name = name
@@ -62,6 +63,7 @@ class Embedder:
         self.query_prompt = query_prompt
         self.passage_prompt = passage_prompt
         self.precision = precision  # of `model`, as loaded: recorded, not applied here
+        self.batch_chars = batch_chars
 
     @classmethod
     def load(
@@ -71,22 +73,25 @@ class Embedder:
         query_prompt: str = "query: ",
         passage_prompt: str = "passage: ",
         precision: str = "fp32",
+        batch_chars: int = 1600,
     ) -> Embedder:
         """The embedder for ``name_or_path``; the model is loaded once per process and precision, then shared.
 
         ``precision`` is "fp32" (the reference) or "int8" (Linear layers dynamically quantized, CPU only).
-        Loading the same model with the same settings returns the same object.
+        Loading the same model with the same settings returns the same object. A batch holds at most
+        ``batch_size`` texts and at most ``batch_chars`` characters once padded to its longest text.
         """
         _check_precision(precision)
-        settings = (batch_size, query_prompt, passage_prompt)
+        settings = (batch_size, query_prompt, passage_prompt, batch_chars)
         key = (name_or_path, precision)
         cached = _LOADED.get(key)
         if cached is None:
-            cached = cls(_load_model(name_or_path, precision), name_or_path, *settings, precision=precision)
+            cached = cls(_load_model(name_or_path, precision), name_or_path, *settings[:3], precision=precision,
+                         batch_chars=batch_chars)
             _LOADED[key] = cached
-        if (cached.batch_size, cached.query_prompt, cached.passage_prompt) == settings:
+        if (cached.batch_size, cached.query_prompt, cached.passage_prompt, cached.batch_chars) == settings:
             return cached
-        return cls(cached.model, name_or_path, *settings, precision=precision)
+        return cls(cached.model, name_or_path, *settings[:3], precision=precision, batch_chars=batch_chars)
 
     @property
     def dim(self) -> int:
@@ -100,18 +105,19 @@ class Embedder:
         """Embed ``texts`` as passages: float32 array of shape ``(len(texts), dim)``, rows in input order."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        # Batches of similar length waste little compute on padding; the rows are put back afterwards.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        batches = range(0, len(order), self.batch_size)
+        for rows in self._batches(texts, progress):
+            out[rows] = self._encode([texts[i] for i in rows], self.passage_prompt)
+        return out
+
+    def _batches(self, texts: list[str], progress: bool = False):
+        """Row indices in batches of similar length (see `length_batches`), with a progress bar if asked."""
+        batches = length_batches([len(t) for t in texts], self.batch_size, self.batch_chars)
         if progress:
             from tqdm.auto import tqdm
 
-            batches = tqdm(batches, desc="Embedding", unit="batch")
-        for start in batches:
-            rows = order[start : start + self.batch_size]
-            out[rows] = self._encode([texts[i] for i in rows], self.passage_prompt)
-        return out
+            return tqdm(batches, desc="Embedding", unit="batch")
+        return batches
 
     def embed_passage_views(self, texts: list[str], spans: list[list[tuple[int, int]]],
                             progress: bool = False) -> list[np.ndarray]:
@@ -132,17 +138,10 @@ class Embedder:
             raise ValueError(f"got {len(texts)} texts but {len(spans)} span lists")
         import torch
 
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
         out: list[np.ndarray | None] = [None] * len(texts)
-        batches = range(0, len(order), self.batch_size)
-        if progress:
-            from tqdm.auto import tqdm
-
-            batches = tqdm(batches, desc="Embedding", unit="batch")
         shift = len(self.passage_prompt)
         tokenizer = self.model.tokenizer
-        for start in batches:
-            rows = order[start : start + self.batch_size]
+        for rows in self._batches(texts, progress):
             features = tokenizer([self.passage_prompt + texts[i] for i in rows], padding=True, truncation=True,
                                  max_length=self.model.max_seq_length, return_offsets_mapping=True,
                                  return_tensors="pt")
@@ -183,6 +182,27 @@ class Embedder:
 
     def __repr__(self) -> str:
         return f"Embedder({self.name!r}, dim={self.dim}, batch_size={self.batch_size}, precision={self.precision!r})"
+
+
+def length_batches(lengths: list[int], max_items: int, max_chars: int) -> list[list[int]]:
+    """Indices grouped longest first into batches of at most `max_items` whose padded size (items x the
+    longest) stays within `max_chars`; a text longer than `max_chars` is a batch of its own.
+
+    Similar lengths waste little compute on padding, and small batches of long texts keep the activations
+    in cache: on 2 cores, 400-character chunks embed ~1.6x faster 4 at a time than 32 at a time
+    (sentence-transformers' default), with identical vectors.
+
+    >>> length_batches([10, 400, 30, 390, 20], max_items=32, max_chars=800)
+    [[1, 3], [2, 4, 0]]
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i], reverse=True)
+    batches: list[list[int]] = []
+    for i in order:
+        if batches and len(batches[-1]) < max_items and lengths[batches[-1][0]] * (len(batches[-1]) + 1) <= max_chars:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
 
 
 def quiet_transformers() -> None:

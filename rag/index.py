@@ -69,6 +69,7 @@ class Index:
                     query_prompt=self.config.query_prompt,
                     passage_prompt=self.config.passage_prompt,
                     precision=self.config.embed_precision,
+                    batch_chars=self.config.embed_batch_chars,
                 )
             return self._embedder
 

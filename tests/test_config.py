@@ -30,6 +30,10 @@ def test_unknown_field_and_bad_values_are_config_errors(tmp_path):
         Config.load(top_k=0)
     with pytest.raises(ConfigError, match="cannot read"):
         Config.load(top_k="many")
+    with pytest.raises(ConfigError, match="sentence_vectors must be 'one_pass' or 'separate'"):
+        Config.load(sentence_vectors="both")
+    with pytest.raises(ConfigError, match="embed_precision must be"):
+        Config.load(embed_precision="bf16")
     bad = tmp_path / "bad.toml"
     bad.write_text("top_k = = 3")
     with pytest.raises(ConfigError, match="not valid TOML"):

@@ -43,11 +43,12 @@ def _search_table(rows: list[dict]) -> list[str]:
 
 
 def _ingest_table(ingest: dict) -> list[str]:
-    lines = ["| pipeline | paragraphs/s | seconds | chunks | texts embedded | texts/s |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| pipeline | paragraphs/s | seconds | chunks | texts embedded | vectors stored | texts/s |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for name, p in ingest["pipelines"].items():
         lines.append(f"| {name} | {_fmt(p['paragraphs_per_s'], 2)} | {_fmt(p['seconds'], 1)} | {p['chunks']} | "
-                     f"{p['texts_embedded']} | {_fmt(p['texts_per_s'], 1)} |")
+                     f"{p['texts_embedded']} | {p.get('vectors', p['texts_embedded'])} | "
+                     f"{_fmt(p['texts_per_s'], 1)} |")
     lines.append("")
     lines += [f"- {name}: **{ratio:.2f}x** the LangChain pipeline's speed" for name, ratio in ingest["ratios"].items()]
     return lines
