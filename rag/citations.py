@@ -8,7 +8,8 @@ An answer sentence (a *claim*) keeps a citation `[n]` only when passage n suppor
    passage (a Chinese claim that restates the passage), or the claim's embedding is at least
    `SEMANTIC_MIN` cosine-similar to one of the passage's sentences (an English claim about Chinese text:
    multilingual-e5 puts translations close together). A short claim ("Germany") is embedded after the
-   question it answers.
+   question it answers. A Chinese claim about a Chinese passage must pass on words: embedded after its
+   question, an invented "瑞尔酒店" is as close to a passage about the same meeting as a true answer.
 
 A marker that points at no given passage is dropped; a claim without a supported citation is
 re-attributed to the passage that supports it best, or removed. If nothing is left, the answer becomes
@@ -96,7 +97,8 @@ def support(claim: str, claim_vector: np.ndarray | None, passage: Passage) -> tu
     """How well `passage` supports `claim`: (score, index of the best sentence); score 0 = unsupported.
 
     The score is the larger of the bigram recall (when >= LEXICAL_MIN) and the best sentence cosine
-    (when >= SEMANTIC_MIN); a number missing from the passage makes it 0.
+    (when >= SEMANTIC_MIN; only across languages: a Chinese claim about a Chinese passage needs the
+    bigrams); a number missing from the passage makes it 0.
     """
     context = f"{passage.hit.text} {passage.hit.title or ''} {passage.hit.date or ''}"
     context_numbers = set(numbers_in(context)) | {n.lstrip("0") for n in numbers_in(context)}
@@ -109,6 +111,8 @@ def support(claim: str, claim_vector: np.ndarray | None, passage: Passage) -> tu
     if lexical >= LEXICAL_MIN and len(passage.sentences) > 1:
         best_sentence = max(range(len(passage.sentences)),
                             key=lambda i: han_bigram_recall(claim, passage.sentences[i]))
+    if _mostly_han(claim) and _mostly_han(passage.hit.text):
+        semantic = 0.0  # Chinese restating Chinese must share its words: "瑞尔酒店" is near any hotel question
     score = max(lexical if lexical >= LEXICAL_MIN else 0.0, semantic if semantic >= SEMANTIC_MIN else 0.0)
     return score, best_sentence
 

@@ -139,8 +139,8 @@ class Config:
         return cfg
 
     def _validate(self) -> None:
-        for name in ("top_k", "candidates", "rrf_k", "embed_batch_size", "embed_batch_chars", "chunk_max_chars", "max_file_bytes",
-                     "commit_every_chunks"):
+        for name in ("top_k", "candidates", "rrf_k", "embed_batch_size", "embed_batch_chars", "chunk_max_chars",
+                     "max_file_bytes", "commit_every_chunks"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be > 0, got {getattr(self, name)}")
         if not 0 < self.near_duplicate_jaccard <= 1:

@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import math
 import unicodedata
 import zlib
 
@@ -40,7 +41,8 @@ def shingles(text: str) -> frozenset[int]:
 def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
     if not a and not b:
         return 1.0
-    return len(a & b) / len(a | b)
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter)
 
 
 class DuplicateFinder:
@@ -53,7 +55,7 @@ class DuplicateFinder:
         self._exact: dict[str, str] = {}  # normalised text -> key
         self._norm_of: dict[str, str] = {}  # key -> normalised text
         self._shingles: dict[str, frozenset[int]] = {}
-        self._buckets: dict[int, set[str]] = {}
+        self._buckets: dict[tuple[int, int], set[str]] = {}  # (sketch hash, size class) -> keys
 
     def __len__(self) -> int:
         return len(self._shingles)
@@ -64,15 +66,26 @@ class DuplicateFinder:
         self._norm_of[key] = norm
         sh = shingles(text)
         self._shingles[key] = sh
-        for h in sorted(sh)[:SKETCH]:
-            self._buckets.setdefault(h, set()).add(key)
+        for bucket in self._bucket_keys(sh, neighbours=False):
+            self._buckets.setdefault(bucket, set()).add(key)
+
+    def _bucket_keys(self, sh: frozenset[int], neighbours: bool) -> list[tuple[int, int]]:
+        """Buckets of a shingle set: its sketch hashes x its size class (x the adjacent classes, to look up).
+
+        Jaccard >= t needs sizes within a factor t of each other, so a text only meets texts of its own
+        or an adjacent size class: recombined paragraphs that share sentences do not all become candidates.
+        """
+        width = -math.log(self.threshold) if self.threshold < 1 else 1.0
+        size_class = int(math.log(max(1, len(sh))) / width)
+        classes = (size_class - 1, size_class, size_class + 1) if neighbours else (size_class,)
+        return [(h, c) for h in sorted(sh)[:SKETCH] for c in classes]
 
     def remove(self, key: str) -> None:
         sh = self._shingles.pop(key, None)
         if sh is None:
             return
-        for h in sorted(sh)[:SKETCH]:
-            self._buckets.get(h, set()).discard(key)
+        for bucket in self._bucket_keys(sh, neighbours=False):
+            self._buckets.get(bucket, set()).discard(key)
         norm = self._norm_of.pop(key)
         if self._exact.get(norm) == key:
             del self._exact[norm]
@@ -82,11 +95,17 @@ class DuplicateFinder:
         norm = normalize_for_dedup(text)
         if norm in self._exact:
             return self._exact[norm]
+        if self.threshold >= 1.0:  # only identical texts are duplicates
+            return None
         sh = shingles(text)
         best, best_key = 0.0, None
-        candidates = set().union(*(self._buckets.get(h, set()) for h in sorted(sh)[:SKETCH]))
+        candidates = set().union(*(self._buckets.get(b, set()) for b in self._bucket_keys(sh, neighbours=True)))
         for key in sorted(candidates):
-            score = jaccard(sh, self._shingles[key])
+            other = self._shingles[key]
+            # |A & B| / |A | B| <= min / max of the sizes: most candidates fail this without a set operation
+            if min(len(sh), len(other)) < self.threshold * max(len(sh), len(other)):
+                continue
+            score = jaccard(sh, other)
             if score > best:
                 best, best_key = score, key
         return best_key if best >= self.threshold else None

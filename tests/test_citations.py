@@ -85,3 +85,14 @@ def test_short_claim_is_embedded_after_its_question():
                      question="How long?")
     assert seen[0] == "Which country did he visit? Germany"
     assert seen[1].startswith("The talks lasted")  # a whole sentence stands on its own
+
+
+def test_a_chinese_claim_about_chinese_text_needs_its_words_not_just_its_meaning():
+    passage = _passage(1, GENEVA)
+    passage.vectors = np.eye(len(passage.sentences), 4, dtype="float32")
+    near = np.array([0, 1, 0, 0], dtype="float32")  # as close as can be to sentence 2 (what an embedding may say)
+    assert support("瑞尔酒店", near, passage)[0] == 0  # an invented hotel: no shared bigram
+    out = verify_citations("瑞尔酒店[1]", [passage], lambda text: near, question="他们在哪家酒店见面？")
+    assert out.empty and out.removed == ["瑞尔酒店"]
+    assert support("会谈持续了约90分钟", near, passage)[0] >= 0.5  # the true claim still passes on its words
+    assert support("The talks lasted about 90 minutes.", near, passage)[0] == pytest.approx(1.0)  # across languages

@@ -45,3 +45,28 @@ def test_normalize():
 def test_threshold_validated():
     with pytest.raises(ValueError, match="threshold"):
         DuplicateFinder(0)
+
+
+def test_threshold_one_means_identical_texts_only():
+    d = DuplicateFinder(threshold=1.0)
+    d.add("c1", "美国国务卿布林肯和俄罗斯外交部长拉夫罗夫21日在瑞士日内瓦举行会谈。")
+    assert d.find("美国国务卿布林肯和俄罗斯外交部长拉夫罗夫21日在瑞士日内瓦举行会谈!") == "c1"  # same after normalising
+    assert d.find("美国国务卿布林肯和俄罗斯外交部长拉夫罗夫21日在瑞士日内瓦举行了会谈。") is None
+
+
+def test_many_texts_sharing_sentences_are_checked_quickly():
+    """Paragraphs recombined from the same sentences share sketch buckets; the size filter keeps it fast."""
+    import time
+
+    import numpy as np
+
+    sentences = [f"第{i}句话讲的是一件不同的事情，编号{i * 7919 % 1000}。" for i in range(200)]
+    rng = np.random.default_rng(0)
+    d = DuplicateFinder(threshold=0.9)
+    started = time.perf_counter()
+    for n in range(3000):
+        text = "".join(sentences[i] for i in rng.integers(0, 200, rng.integers(2, 8)))
+        if d.find(text) is None:
+            d.add(f"p{n}", text)
+    assert time.perf_counter() - started < 30
+    assert len(d) > 2500

@@ -93,10 +93,10 @@ def add_bench_command(sub) -> None:
         "bench", help="measure ingest, search and answer cost, and how search grows with the corpus",
         description="One run, on this machine: vector search p50/p95, memory and recall@10 at 1k-1M vectors for "
                     "FAISS flat, FAISS IVF and milvus-lite; end-to-end hybrid `rag search` at 10k/100k paragraphs "
-                    "vs LangChain's FAISS.similarity_search; ingest paragraphs/s (ours fp32/int8 vs the plain "
-                    "LangChain pipeline: RecursiveCharacterTextSplitter + the same e5 + FAISS); `ask` latency "
-                    "split into retrieve / prompt / generate. Writes bench.json, bench.md and PNG plots to --out. "
-                    "The full run takes about 30-60 minutes on 2 cores; --quick takes a few.")
+                    "vs LangChain's FAISS.similarity_search; ingest paragraphs/s (our first version, now fp32 "
+                    "and int8, vs the plain LangChain pipeline: RecursiveCharacterTextSplitter + the same e5 + "
+                    "FAISS); `ask` latency split into retrieve / prompt / generate. Writes bench.json, bench.md and "
+                    "PNG plots to --out. The full run takes about 30-60 minutes on 2 cores; --quick takes a few.")
     p.add_argument("--out", metavar="DIR", default="eval/results/bench", help="report folder (default: %(default)s)")
     p.add_argument("--sizes", default=",".join(str(s) for s in DEFAULT_SIZES),
                    help="vector counts for the vector-store part (default: %(default)s)")
