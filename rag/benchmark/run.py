@@ -44,6 +44,8 @@ def run_benchmark(out: str | Path, config: Config | None = None, sizes=DEFAULT_S
                              "load_start": [round(x, 2) for x in os.getloadavg()],
                              "config": {"ann_threshold": config.ann_threshold, "ann_nprobe": config.ann_nprobe,
                                         "embed_precision": config.embed_precision,
+                                        "sentence_vectors": config.sentence_vectors,
+                                        "embed_batch_chars": config.embed_batch_chars,
                                         "vector_backend": config.vector_backend}}}
     cmrc_data = None
     if {"search", "ingest"} & set(parts):
