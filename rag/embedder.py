@@ -82,16 +82,15 @@ class Embedder:
         ``batch_size`` texts and at most ``batch_chars`` characters once padded to its longest text.
         """
         _check_precision(precision)
-        settings = (batch_size, query_prompt, passage_prompt, batch_chars)
-        key = (name_or_path, precision)
-        cached = _LOADED.get(key)
+        settings = {"batch_size": batch_size, "query_prompt": query_prompt, "passage_prompt": passage_prompt,
+                    "precision": precision, "batch_chars": batch_chars}
+        cached = _LOADED.get((name_or_path, precision))
         if cached is None:
-            cached = cls(_load_model(name_or_path, precision), name_or_path, *settings[:3], precision=precision,
-                         batch_chars=batch_chars)
-            _LOADED[key] = cached
-        if (cached.batch_size, cached.query_prompt, cached.passage_prompt, cached.batch_chars) == settings:
+            cached = cls(_load_model(name_or_path, precision), name_or_path, **settings)
+            _LOADED[(name_or_path, precision)] = cached
+        if all(getattr(cached, name) == value for name, value in settings.items()):
             return cached
-        return cls(cached.model, name_or_path, *settings[:3], precision=precision, batch_chars=batch_chars)
+        return cls(cached.model, name_or_path, **settings)
 
     @property
     def dim(self) -> int:
@@ -189,8 +188,9 @@ def length_batches(lengths: list[int], max_items: int, max_chars: int) -> list[l
     longest) stays within `max_chars`; a text longer than `max_chars` is a batch of its own.
 
     Similar lengths waste little compute on padding, and small batches of long texts keep the activations
-    in cache: on 2 cores, 400-character chunks embed ~1.6x faster 4 at a time than 32 at a time
-    (sentence-transformers' default), with identical vectors.
+    in cache: on 2 cores, 49 CMRC chunks (up to 400 characters) embedded in 5.2 s 4 at a time and in 8.7 s
+    32 at a time (sentence-transformers' default), with identical vectors; caps of 400-2400 characters
+    measured the same.
 
     >>> length_batches([10, 400, 30, 390, 20], max_items=32, max_chars=800)
     [[1, 3], [2, 4, 0]]
