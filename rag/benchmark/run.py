@@ -74,7 +74,7 @@ def run_benchmark(out: str | Path, config: Config | None = None, sizes=DEFAULT_S
         from rag.benchmark.ingest import measure_ingest
 
         paragraphs = [p for a in cmrc_data.articles for p in a.paragraphs][:ingest_paragraphs]
-        progress(f"ingest: {len(paragraphs)} paragraphs, ours (fp32, int8) vs LangChain")
+        progress(f"ingest: {len(paragraphs)} paragraphs, our variants vs LangChain")
         with tempfile.TemporaryDirectory(prefix="rag-bench-ingest-") as tmp:
             result["ingest"] = measure_ingest(paragraphs, config, tmp, repeats=ingest_repeats)
     if "ask" in parts:
