@@ -54,6 +54,17 @@ def test_changed_file_replaces_its_chunks_and_deleted_file_is_removed(tmp_path, 
     assert not opened.search("深厚的牢固的战略互信 紫罗兰", k=10, filters={"doc_id": "003_5949a7f0c870655c.txt"})
 
 
+def test_index_folder_deleted_in_the_same_process_is_rebuilt(tmp_path, samples_dir):
+    corpus = _copy_samples(samples_dir, tmp_path / "articles")
+    one = corpus / "000_830f0738273cd064.txt"
+    index = tmp_path / "idx"
+    rag.ingest([one], index=index, progress=False)
+    shutil.rmtree(index)  # the process still holds the opened index and its old generation
+    report = rag.ingest([one], index=index, progress=False)
+    assert report.added == [one.name] and report.chunks_embedded > 0
+    assert rag.open_index(index).search("布林肯 拉夫罗夫", k=1, mode="bm25")[0].doc_id == one.name
+
+
 def test_duplicate_article_is_stored_once(tmp_path, samples_dir):
     corpus = _copy_samples(samples_dir, tmp_path / "articles")
     shutil.copy(corpus / "000_830f0738273cd064.txt", corpus / "syndicated_copy.txt")

@@ -149,6 +149,11 @@ class ArticleIndex:
         self.path = path
         self.embedder = embedder
         self.spec = spec or StoreSpec()
+        self._empty()
+
+    def _empty(self) -> None:
+        """The state of an index with no generation yet."""
+        embedder = self.embedder
         self.generation: str | None = None
         self.manifest: dict = {"format": FORMAT_VERSION, "embedder": embedder, "dim": None, "documents": {},
                                "vectors": self._vectors_entry(self.spec)}
@@ -158,6 +163,8 @@ class ArticleIndex:
         self.row_keys = np.zeros(0, dtype="int64")  # canonical row -> text key (owner of its vectors)
         self.row_views = np.zeros(0, dtype="int64")  # canonical row -> how many vectors it has
         self.keyword = KeywordIndex(None, 0)
+        self._key_order = np.zeros(0, dtype="int64")
+        self._all_vector_ids = None
 
     # ---- opening -------------------------------------------------------------------------------
     @classmethod
@@ -235,6 +242,8 @@ class ArticleIndex:
     def reload(self) -> None:
         generation = self.current_generation()
         if generation is None:
+            if self.generation is not None:  # the folder was deleted (and maybe re-created) under us
+                self._empty()
             return
         folder = self.path / generation
         try:
@@ -368,6 +377,7 @@ class ArticleIndex:
         """Start the next generation from the live one (reloaded first if another writer moved it)."""
         if self.is_stale():
             self.reload()
+        self.path.mkdir(parents=True, exist_ok=True)  # gone if the folder was deleted since it was opened
         return IndexWriter(self, near_duplicate_jaccard)
 
 
