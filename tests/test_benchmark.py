@@ -58,9 +58,29 @@ def test_bars_judge_the_default_ingest_pipeline_and_name_the_opt_in_one():
                                     "ours_one_pass_int8/langchain": 1.7}},
               "search": [{"backend": "faiss", "paragraphs": 100_000, "search_p50_ms": 33.0}]}
     lines = bars(result)
-    default = ("- ingest >= 1.5x the plain LangChain pipeline, ours_default/langchain (default settings): "
-               "1.20x (NOT met)")
+    default = ("- ingest >= 1.5x the plain LangChain pipeline, clean CMRC paragraphs, ours_default/langchain "
+               "(default settings): 1.20x (NOT met)")
     assert default in lines
     assert any("ours_one_pass_int8/langchain (opt-in): 1.70x (met)" in line for line in lines)
     assert not any("ours_before" in line for line in lines)
     assert any("33.0 ms (met)" in line for line in lines)
+
+
+def test_bars_and_report_show_the_scraped_page_scenarios(tmp_path):
+    from rag.benchmark.report import bars
+
+    def side(seconds):
+        return {"seconds": seconds, "seconds_each": [seconds], "chunks": 10, "texts_embedded": 40,
+                "chars_embedded": 12_345}
+
+    files = {"files": ["a.txt", "b.txt"], "repeats": 1,
+             "fresh": {"ours": side(2.0), "langchain": side(3.2), "ratio": 1.6},
+             "one_new_file": {"ours": side(0.5), "langchain": side(3.0), "ratio": 1.4}}
+    lines = bars({"file_ingest": files})
+    assert any("scraped pages from scratch (default settings): 1.60x (met)" in line for line in lines)
+    assert any("one new page added to the folder (default settings): 1.40x (NOT met)" in line for line in lines)
+    result = {"meta": {"date": "d", "command": "rag bench", "cores": 2, "load_start": [0], "load_end": [0],
+                       "seconds": 1.0}, "file_ingest": files}
+    write_report(result, tmp_path)
+    md = (tmp_path / "bench.md").read_text()
+    assert "| all pages, empty index | ours | 2.00 | 10 | 40 | 12,345 | **1.60x** |" in md

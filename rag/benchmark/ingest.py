@@ -124,3 +124,96 @@ def _summary(runs: list[dict], paragraphs: int) -> dict:
         "chunks": last["chunks"],
         "paragraphs_indexed": min(run["paragraphs_indexed"] for run in runs),
     }
+
+
+def measure_file_ingest(files: list[str | Path], config: Config, out_dir: str | Path, repeats: int = 3) -> dict:
+    """Ingest scraped pages as a user does, ours (default settings) vs the plain LangChain pipeline.
+
+    Two scenarios, each repeated `repeats` times with the ratio taken per repeat, then the median:
+
+    - ``"fresh"``: every file into an empty index. Our pipeline reads, cleans (navigation, footers, link lists
+      and repeated bodies go), chunks, deduplicates and embeds each chunk and sentence; LangChain's loads the
+      files as they are, splits and embeds every chunk (`build_langchain_index_from_files`).
+    - ``"one_new_file"``: the index holds all files but the last, which is then added to the folder and the
+      folder ingested again. Ours skips the unchanged files (sha256) and embeds only the new one; the plain
+      LangChain pipeline has no record of what it indexed and builds the whole index again.
+
+    >>> from rag.index import sample_articles_dir
+    >>> files = sorted(sample_articles_dir().glob("*.txt"))
+    >>> result = measure_file_ingest(files, Config.load(), "/tmp/bench-files")  # doctest: +SKIP
+    >>> result["fresh"]["ratio"], result["one_new_file"]["ratio"]  # doctest: +SKIP
+    (1.6, 12.0)
+    """
+    from rag.benchmark.langchain_baseline import build_langchain_index_from_files, langchain_embeddings
+
+    files = [Path(f) for f in files]
+    if repeats <= 0:
+        raise ValueError(f"repeats must be > 0, got {repeats}")
+    if len(files) < 2:
+        raise ValueError(f"need at least 2 files (the last one is added in the update scenario), got {len(files)}")
+    out_dir = Path(out_dir)
+    ours_config = config.with_overrides(progress=False)
+    model_path = resolve_embedder(config.embedder, config.models_dir)
+    Embedder.load(model_path, config.embed_batch_size, config.query_prompt, config.passage_prompt,
+                  precision=config.embed_precision, batch_chars=config.embed_batch_chars)
+    tokenize("预热 warm-up")
+    lc_embeddings = langchain_embeddings(model_path)
+    runs: dict[str, list[dict]] = {"ours_fresh": [], "langchain_fresh": [], "ours_update": [], "langchain_update": []}
+    load_before = os.getloadavg()
+    for repeat in range(repeats):
+        work = out_dir / f"files-{repeat}"
+        shutil.rmtree(work, ignore_errors=True)
+        corpus = work / "corpus"
+        corpus.mkdir(parents=True)
+        for f in files[:-1]:
+            shutil.copy(f, corpus / f.name)
+        # fresh: the whole folder (with the last file) into empty indexes, in a rotating order
+        fresh = work / "fresh-corpus"
+        shutil.copytree(corpus, fresh)
+        shutil.copy(files[-1], fresh / files[-1].name)
+        for name in ("ours_fresh", "langchain_fresh")[:: 1 if repeat % 2 == 0 else -1]:
+            if name == "ours_fresh":
+                runs[name].append(_ingest_files(fresh, ours_config, work / "ours-fresh"))
+            else:
+                runs[name].append(build_langchain_index_from_files(
+                    sorted(fresh.iterdir()), model_path, work / "lc-fresh", config.chunk_max_chars,
+                    embeddings=lc_embeddings))
+        # update: an index of all files but the last, then the last one arrives
+        _ingest_files(corpus, ours_config, work / "ours-update")
+        shutil.copy(files[-1], corpus / files[-1].name)
+        runs["ours_update"].append(_ingest_files(corpus, ours_config, work / "ours-update"))
+        runs["langchain_update"].append(build_langchain_index_from_files(
+            sorted(corpus.iterdir()), model_path, work / "lc-update", config.chunk_max_chars, embeddings=lc_embeddings))
+        shutil.rmtree(work, ignore_errors=True)
+
+    def scenario(ours: list[dict], lc: list[dict]) -> dict:
+        ratio = statistics.median(b["seconds"] / a["seconds"] for a, b in zip(ours, lc, strict=True))
+        summary = {}
+        for name, name_runs in (("ours", ours), ("langchain", lc)):
+            last = name_runs[-1]
+            summary[name] = {"seconds": round(statistics.median(r["seconds"] for r in name_runs), 3),
+                             "seconds_each": [round(r["seconds"], 3) for r in name_runs],
+                             **{k: last[k] for k in ("chunks", "texts_embedded", "chars_embedded")}}
+        return {**summary, "ratio": round(ratio, 3)}
+
+    return {"files": [f.name for f in files], "repeats": repeats, "load_average": [load_before, os.getloadavg()],
+            "fresh": scenario(runs["ours_fresh"], runs["langchain_fresh"]),
+            "one_new_file": scenario(runs["ours_update"], runs["langchain_update"])}
+
+
+def _ingest_files(folder: Path, config: Config, index_dir: Path) -> dict:
+    """`rag ingest folder` timed as a whole; what it embedded (chunks and every view's characters)."""
+    from rag.index import open_index
+    from rag.ingest import ingest
+    from vectorstore.index import passage_views
+
+    started = time.perf_counter()
+    report = ingest([folder], index_dir, config)
+    seconds = time.perf_counter() - started
+    if report.failed:
+        raise RuntimeError(f"ingest failed on {report.failed}")
+    opened = open_index(index_dir, config)
+    embedded = [c for c in opened.store.row_chunks if c.doc_id in set(report.added) | set(report.updated)]
+    views = [view for c in embedded for view in passage_views(c.text)]
+    return {"seconds": seconds, "chunks": report.chunks_embedded, "texts_embedded": len(views),
+            "chars_embedded": sum(len(v) for v in views)}

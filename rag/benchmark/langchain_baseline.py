@@ -93,3 +93,24 @@ def langchain_search(store: FAISS | str | Path, query: str, k: int = 5,
             raise ValueError("pass the embeddings to open a saved LangChain index folder")
         store = load_langchain_index(store, embeddings)
     return store.similarity_search(query, k=k)
+
+
+def build_langchain_index_from_files(files: list[str | Path], model_path: str | Path, out_dir: str | Path,
+                                     chunk_size: int = 400, chunk_overlap: int = 50,
+                                     embeddings: HuggingFaceEmbeddings | None = None) -> dict:
+    """The plain LangChain way from files: `TextLoader` each file as it is, split, embed, save.
+
+    Nothing is cleaned or deduplicated, and nothing is kept from an earlier build: a changed folder is
+    indexed again from scratch (`FAISS.from_documents`). Returns ``{"files", "chunks", "texts_embedded",
+    "chars_embedded", "seconds"}``; `seconds` covers loading the files, splitting, embedding and saving.
+    """
+    from langchain_community.document_loaders import TextLoader
+
+    embeddings = embeddings or langchain_embeddings(model_path)
+    started = time.perf_counter()
+    documents = [doc for f in files for doc in TextLoader(str(f), encoding="utf-8", autodetect_encoding=True).load()]
+    chunks = langchain_splitter(chunk_size, chunk_overlap).split_documents(documents)
+    FAISS.from_documents(chunks, embeddings).save_local(str(out_dir))
+    seconds = time.perf_counter() - started
+    return {"files": len(files), "chunks": len(chunks), "texts_embedded": len(chunks),
+            "chars_embedded": sum(len(c.page_content) for c in chunks), "seconds": seconds}

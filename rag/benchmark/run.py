@@ -71,12 +71,17 @@ def run_benchmark(out: str | Path, config: Config | None = None, sizes=DEFAULT_S
     if "ingest" in parts:
         import tempfile
 
-        from rag.benchmark.ingest import measure_ingest
+        from rag.benchmark.ingest import measure_file_ingest, measure_ingest
+        from rag.index import sample_articles_dir
 
         paragraphs = [p for a in cmrc_data.articles for p in a.paragraphs][:ingest_paragraphs]
         progress(f"ingest: {len(paragraphs)} paragraphs, our variants vs LangChain")
         with tempfile.TemporaryDirectory(prefix="rag-bench-ingest-") as tmp:
             result["ingest"] = measure_ingest(paragraphs, config, tmp, repeats=ingest_repeats)
+        files = sorted(p for p in sample_articles_dir().iterdir() if p.is_file())
+        progress(f"ingest: the {len(files)} bundled scraped pages, fresh and one new file, ours vs LangChain")
+        with tempfile.TemporaryDirectory(prefix="rag-bench-files-") as tmp:
+            result["file_ingest"] = measure_file_ingest(files, config, tmp, repeats=max(3, ingest_repeats))
     if "ask" in parts:
         from rag.benchmark.ask import measure_ask
 
