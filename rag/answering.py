@@ -36,7 +36,7 @@ from rag.conversation import standalone_question
 from rag.extractive import MIN_SCORE, ExtractedSentence, rank_sentences, template_answer
 from rag.index import Index, open_index
 from rag.language import detect_language, is_in_language
-from rag.prompting import ABSTAIN, NOT_FOUND, build_messages, build_passages, focus_passages
+from rag.prompting import ABSTAIN, NOT_FOUND, build_messages, build_passages, build_translation_messages, focus_passages
 from rag.schema import Answer, Citation, Hit
 
 BACKENDS = ("local", "api", "extractive")
@@ -54,7 +54,6 @@ _WHEN = re.compile(r"\bwhen\b|what date|which day|what day|what year|"
                    r"什么时候|何时|哪天|哪一天|几月|日期|哪年|哪一年", re.I)
 _LATEST = re.compile(r"latest|most recent|newest|最新|最近", re.I)
 _YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
-_LANGUAGE_REMINDER = {"zh": "请只用中文回答。", "en": "Answer in English only, not in Chinese."}
 
 
 def ask(question: str, index: str | Index | None = None, history: list[tuple[str, str]] | None = None,
@@ -183,28 +182,44 @@ def _complete(model, messages, on_token: Callable[[str], None] | None = None,
 
 def _generate_verified(model, question: str, passages: list[Passage], language: str, opened: Index,
                        on_token, timings: dict[str, float]) -> tuple[str | None, list[Citation], str | None]:
-    """(answer or None for abstention, citations, problem or None). Retries once on a language slip."""
+    """(answer or None for abstention, citations, problem or None).
+
+    An answer in the wrong language is translated by the same model (a short call: the answer alone, its
+    [n] markers kept) and checked again; regenerating from the sources slipped again on most such questions.
+    """
     from rag.llm import describe_llm_failure
 
-    reminder = None
-    for _attempt in range(2):
-        try:
-            raw = _complete(model, build_messages(question, passages, language, reminder), on_token, timings)
-        except Exception as exc:
-            return None, [], describe_llm_failure(exc)
-        if not raw:
-            return None, [], "empty response"
-        if _ABSTENTION.search(raw) and len(raw) < 80:
-            return None, [], None
-        tick = time.perf_counter()
-        verified = verify_citations(raw.replace(NOT_FOUND, ""), passages, opened.embed_query, question)
-        timings["verify_s"] = timings.get("verify_s", 0.0) + _since(tick)
-        if verified.empty:
-            return None, [], None  # nothing the passages support: abstain
-        if is_in_language(verified.text, language):
-            return verified.text, verified.citations, None
-        reminder = _LANGUAGE_REMINDER[language]
-    return None, [], f"answered in the wrong language twice: {raw[:60]!r}"
+    try:
+        raw = _complete(model, build_messages(question, passages, language), on_token, timings)
+    except Exception as exc:
+        return None, [], describe_llm_failure(exc)
+    if not raw:
+        return None, [], "empty response"
+    if _ABSTENTION.search(raw) and len(raw) < 80:
+        return None, [], None
+    raw = raw.replace(NOT_FOUND, "")
+    verified = _verify(raw, passages, opened, question, timings)
+    if verified.empty:
+        return None, [], None  # nothing the passages support: abstain
+    if is_in_language(verified.text, language):
+        return verified.text, verified.citations, None
+    tick = time.perf_counter()
+    try:
+        translated = _complete(model, build_translation_messages(raw, language))
+    except Exception as exc:
+        return None, [], describe_llm_failure(exc)
+    timings["translate_s"] = _since(tick)
+    repaired = _verify(translated, passages, opened, question, timings)
+    if not repaired.empty and is_in_language(repaired.text, language):
+        return repaired.text, repaired.citations, None
+    return None, [], f"answered in the wrong language, and the translation did not hold: {raw[:60]!r}"
+
+
+def _verify(raw: str, passages: list[Passage], opened: Index, question: str, timings: dict[str, float]):
+    tick = time.perf_counter()
+    verified = verify_citations(raw, passages, opened.embed_query, question)
+    timings["verify_s"] = timings.get("verify_s", 0.0) + _since(tick)
+    return verified
 
 
 def _extract(best: ExtractedSentence, language: str) -> tuple[str, list[Citation]]:

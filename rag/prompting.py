@@ -33,6 +33,9 @@ SYSTEM = ("You are a news assistant. Read the numbered sources (Chinese news) an
           "when no source is about the question.")
 NOT_FOUND = "NOT FOUND"
 
+TRANSLATE = {"en": "Translate into English. Keep names, numbers and the [n] markers.\n{text}\nEnglish:",
+             "zh": "翻译成中文，保留人名、数字和[n]标记。\n{text}\n中文:"}
+
 QUESTION_LABEL = {"zh": ("资料", "问题", "用中文简短回答"), "en": ("Sources", "Question", "Answer in English")}
 
 
@@ -87,13 +90,19 @@ def format_passage(passage: Passage) -> str:
     return f"[{passage.n}] {header}\n{passage.text}"
 
 
-def build_messages(question: str, passages: list[Passage], language: str,
-                   reminder: str | None = None) -> list[tuple[str, str]]:
+def build_messages(question: str, passages: list[Passage], language: str) -> list[tuple[str, str]]:
     """(role, content) pairs: the fixed system prompt (cached by the runtime), then sources + question."""
     label_passages, label_question, label_answer = QUESTION_LABEL[language]
     body = "\n".join(format_passage(p) for p in passages)
     user = f"{label_passages}:\n{body}\n{label_question}: {question}\n"
-    if reminder:
-        user += f"{reminder}\n"
     user += f"{label_answer}:"
     return [("system", SYSTEM), ("user", user)]
+
+
+def build_translation_messages(answer: str, language: str) -> list[tuple[str, str]]:
+    """Ask for `answer` in `language`: the same system prompt (its cached computation is reused), then the text.
+
+    >>> build_translation_messages("持续了约90分钟[1]。", "en")[1][1].splitlines()[1]
+    '持续了约90分钟[1]。'
+    """
+    return [("system", SYSTEM), ("user", TRANSLATE[language].format(text=answer))]

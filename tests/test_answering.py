@@ -173,3 +173,52 @@ def test_cli_ask_json(sample_index, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "x", "--history",
                           str(tmp_path / "missing.json")], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "--history" in bad.stderr and "Traceback" not in bad.stderr
+
+
+class _SlippingModel:
+    """Fault injection: a chat model that answers an English question in Chinese, then obeys the translation
+    request (or keeps slipping); it records what it was asked."""
+
+    def __init__(self, replies):
+        self.replies, self.asked = list(replies), []
+
+    def stream(self, messages):
+        from langchain_core.messages import AIMessageChunk
+
+        self.asked.append(messages)
+        yield AIMessageChunk(content=self.replies.pop(0))
+
+
+def _geneva_passages(sample_index, question):
+    from rag.answering import focus_passages
+    from rag.extractive import rank_sentences
+    from rag.prompting import build_passages
+
+    hits = sample_index.search(question, k=12)
+    vector = sample_index.embed_query(question)
+    views = [sample_index.store.chunk_views(sample_index.store.row_of(h.chunk_id)) for h in hits]
+    ranked = rank_sentences(question, vector, build_passages(hits, views, vector, 600))
+    passages = focus_passages(ranked, 3)
+    n = next(p.n for p in passages if "90分钟" in p.text)
+    return passages, n
+
+
+def test_an_answer_in_the_wrong_language_is_translated_and_verified_again(sample_index):
+    from rag.answering import _generate_verified
+
+    question = "How long did the talks between Blinken and Lavrov in Geneva last?"
+    passages, n = _geneva_passages(sample_index, question)
+    model = _SlippingModel([f"会谈持续了约90分钟[{n}]。", f"The talks lasted about 90 minutes [{n}]."])
+    timings = {}
+    text, citations, problem = _generate_verified(model, question, passages, "en", sample_index, None, timings)
+    assert problem is None and text == "The talks lasted about 90 minutes [1]."
+    assert citations[0].doc_id == GENEVA and "90分钟" in citations[0].quote
+    translation_request = model.asked[1][-1][1]
+    assert translation_request.startswith("Translate into English") and f"会谈持续了约90分钟[{n}]。" in translation_request
+    assert timings["translate_s"] >= 0
+
+    # a translation that slips again, or invents what the passage does not say, is not passed on
+    for second in (f"会谈持续了约90分钟[{n}]。", f"The talks lasted about 7 hours [{n}]."):
+        model = _SlippingModel([f"会谈持续了约90分钟[{n}]。", second])
+        text, citations, problem = _generate_verified(model, question, passages, "en", sample_index, None, {})
+        assert text is None and citations == [] and "wrong language" in problem
