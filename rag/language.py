@@ -47,7 +47,14 @@ def is_in_language(answer: str, language: str) -> bool:
     False
     >>> is_in_language('The talks were held in 日内瓦 “日内瓦” [1].', "en")
     True
+
+    Numbers and punctuation alone ("28[1]。") belong to no language, so they read as either.
+
+    >>> is_in_language('28[1]。', "zh"), is_in_language('28 [1].', "en")
+    (True, True)
     """
     unquoted = _QUOTED.sub(" ", re.sub(r"\[\d+\]", " ", answer))
+    if not re.search(r"[^\W\d_]", answer):  # no letter of any script
+        return True
     ratio = han_ratio(unquoted)
     return ratio < 0.3 if language == "en" else ratio >= 0.3 or han_ratio(answer) >= 0.3

@@ -214,7 +214,8 @@ def test_an_answer_in_the_wrong_language_is_translated_and_verified_again(sample
     assert problem is None and text == "The talks lasted about 90 minutes [1]."
     assert citations[0].doc_id == GENEVA and "90分钟" in citations[0].quote
     translation_request = model.asked[1][-1][1]
-    assert translation_request.startswith("Translate into English") and f"会谈持续了约90分钟[{n}]。" in translation_request
+    assert translation_request.startswith("Translate into English")
+    assert f"会谈持续了约90分钟[{n}]。" in translation_request
     assert timings["translate_s"] >= 0
 
     # a translation that slips again, or invents what the passage does not say, is not passed on

@@ -15,6 +15,9 @@ def test_language_check_ignores_quotes_and_markers():
     assert not is_in_language("会谈持续了约90分钟[1]。", "en")
     assert is_in_language("会谈持续了约90分钟[1]。", "zh")
     assert not is_in_language("The talks lasted 90 minutes [1].", "zh")
+    # a bare number answers in any language ("美国提出的和平计划有多少点？" -> "28[1]")
+    assert is_in_language("28[1]", "zh") and is_in_language("28 [1].", "en")
+    assert not is_in_language("28 points [1].", "zh")
 
 
 def test_follow_up_detection():
