@@ -11,6 +11,14 @@ True
 False
 >>> standalone_question("会谈持续了多久？", [("美俄外长在哪里会谈？", "在瑞士日内瓦[1]。")])
 '美俄外长在哪里会谈？ 会谈持续了多久？'
+
+A rewrite is kept only when it adds something and still asks what the follow-up asked (the same question
+words: the 1.5B model once turned "What did she and Lavrov discuss?" into "Who did ... meet with Lavrov?"):
+
+>>> asks_the_same("What did she and Lavrov discuss?", "Who did Annalena Baerbock meet with Lavrov?")
+False
+>>> asks_the_same("拉夫罗夫怎么评价这个倡议？", "拉夫罗夫怎么评价全球数据安全倡议？")
+True
 """
 
 from __future__ import annotations
@@ -25,6 +33,15 @@ _ANAPHORA_EN = re.compile(r"\b(they|them|their|it|its|he|him|his|she|her|there|t
                           r"the meeting|the talks|the call)\b", re.I)
 
 _MARKERS = re.compile(r"\[\d+\]")
+# Question words by what they ask for; synonyms share a kind ("什么" and "哪些" both ask "what").
+_QUESTION_KINDS = {
+    "what": r"\bwhat\b|\bwhich\b|什么|哪些|哪个|哪项|哪份|哪家|哪座|哪种",
+    "who": r"\bwho\b|\bwhom\b|\bwhose\b|谁|哪位|何人",
+    "where": r"\bwhere\b|哪里|哪儿|何地|何处", "when": r"\bwhen\b|何时|什么时候|哪天|哪年|几月|几号",
+    "how long": r"\bhow long\b|多久|多长时间", "how many": r"\bhow (?:many|much)\b|多少|几个|几份|几次",
+    "why": r"\bwhy\b|为什么|为何", "how": r"\bhow\b(?! long| many| much)|怎么|怎样|如何",
+}
+_QUESTION_KIND_PATTERNS = {kind: re.compile(pattern, re.I) for kind, pattern in _QUESTION_KINDS.items()}
 
 REWRITE_PROMPT = {
     "zh": "把最后的追问改写成一个不依赖上文、意思完整的问题，只输出改写后的问题。\n\n"
@@ -40,6 +57,17 @@ def looks_like_follow_up(question: str) -> bool:
         han = sum(1 for ch in question if "\u4e00" <= ch <= "\u9fff")
         return bool(_ANAPHORA_ZH.search(question)) or han <= 10
     return bool(_ANAPHORA_EN.search(question)) or len(question.split()) <= 6
+
+
+def asks_the_same(question: str, rewritten: str) -> bool:
+    """Whether `rewritten` is worded differently from `question` and asks for the same kinds of thing."""
+    def kinds(text: str) -> set[str]:
+        return {kind for kind, pattern in _QUESTION_KIND_PATTERNS.items() if pattern.search(text)}
+
+    def squeeze(text: str) -> str:
+        return re.sub(r"[\W_]+", "", text).lower()
+
+    return squeeze(rewritten) != squeeze(question) and kinds(question) == kinds(rewritten)
 
 
 def _history_text(history: list[tuple[str, str]], language: str, turns: int = 2) -> str:
@@ -67,6 +95,7 @@ def standalone_question(question: str, history: list[tuple[str, str]] | None,
     except Exception:  # a failing model must not lose the question; retrieval uses the fallback
         return fallback
     rewritten = re.sub(r"^(完整问题|Standalone question)\s*[:：]\s*", "", rewritten).strip("\"'“” ")
-    if not rewritten or len(rewritten) > 3 * len(fallback) or detect_language(rewritten) != language:
+    if (not rewritten or len(rewritten) > 3 * len(fallback) or detect_language(rewritten) != language
+            or not asks_the_same(question, rewritten)):
         return fallback
     return rewritten

@@ -43,3 +43,21 @@ def test_rewrite_with_a_model_and_fallbacks():
         raise RuntimeError("model down")
 
     assert standalone_question("他们在哪里见面？", HISTORY, broken) == "美俄外长在哪里会谈？ 他们在哪里见面？"
+
+
+def test_a_rewrite_that_changes_or_repeats_the_question_falls_back():
+    """Both seen with the local 1.5B model on samples_qa (a001-07 and a000-03)."""
+    english = [("Who is the German foreign minister who met Lavrov?", "Annalena Baerbock [1].")]
+    changed = standalone_question("What did she and Lavrov discuss?", english,
+                                  lambda p: "Who did Annalena Baerbock meet with Lavrov?")
+    assert changed == "Who is the German foreign minister who met Lavrov? What did she and Lavrov discuss?"
+    kept = standalone_question("What did she and Lavrov discuss?", english,
+                               lambda p: "What did Annalena Baerbock and Lavrov discuss?")
+    assert kept == "What did Annalena Baerbock and Lavrov discuss?"
+    repeated = standalone_question("会谈持续了多久？", HISTORY, lambda p: "会谈持续了多久？")
+    assert repeated == "美俄外长在哪里会谈？ 会谈持续了多久？"
+    # synonyms of a question word are the same question: 多久 / 多长时间, 什么 / 哪些
+    assert standalone_question("会谈持续了多久？", HISTORY, lambda p: "美俄外长的会谈持续了多长时间？") == \
+        "美俄外长的会谈持续了多长时间？"
+    assert standalone_question("他们谈了什么？", HISTORY, lambda p: "美俄外长谈了哪些问题？") == \
+        "美俄外长谈了哪些问题？"
