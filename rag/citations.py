@@ -24,6 +24,10 @@ sentence as their quote.
 '会谈持续了约90分钟[1][2][3]'
 >>> normalize_markers("It lasted 90 minutes. [1]")
 'It lasted 90 minutes [1].'
+>>> normalize_markers("According to source [1], Russia proposed two drafts.")
+'Russia proposed two drafts [1].'
+>>> normalize_markers("根据资料[2]，会谈持续了约90分钟。")
+'会谈持续了约90分钟[2]。'
 """
 
 from __future__ import annotations
@@ -43,6 +47,10 @@ LEXICAL_MIN = 0.5
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# "According to source [1], X." / "根据资料[1]，X。": the marker moves to the end of X
+_LEADING_ATTRIBUTION = re.compile(
+    r"(?:\b[Aa]ccording to (?:the )?(?:sources?|articles?|passages?|reports?)?|(?:根据|据)(?:资料|来源|文章|报道)?)"
+    r"\s*((?:\[\d+\])+)\s*[,，:：]\s*([^。.!?！？]*)([。.!?！？]?)")
 
 
 @dataclass
@@ -72,8 +80,15 @@ def normalize_markers(text: str) -> str:
     text = text.replace("【", "[").replace("】", "]").replace("［", "[").replace("］", "]")
     text = re.sub(r"\[(\d+(?:\s*[,，、]\s*\d+)+)\]",
                   lambda m: "".join(f"[{n}]" for n in re.split(r"\s*[,，、]\s*", m.group(1))), text)
+    text = _LEADING_ATTRIBUTION.sub(_attribution_to_marker, text)
     # "... minutes. [1]" -> "... minutes [1]." so that the marker stays with its sentence
     return re.sub(r"\s*([。.!?！？])\s*((?:\[\d+\])+)", r" \2\1", text)
+
+
+def _attribution_to_marker(match: re.Match) -> str:
+    markers, body, end = match.group(1), match.group(2).strip(), match.group(3)
+    space = "" if _mostly_han(body) else " "
+    return f"{body[:1].upper()}{body[1:]}{space}{markers}{end}"
 
 
 def numbers_in(text: str) -> list[str]:
