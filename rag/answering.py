@@ -32,7 +32,7 @@ from collections.abc import Callable
 
 from rag.citations import Passage, verify_citations
 from rag.config import Config
-from rag.conversation import standalone_question
+from rag.conversation import context_prepended, standalone_question
 from rag.extractive import MIN_SCORE, ExtractedSentence, rank_sentences, template_answer
 from rag.index import Index, open_index
 from rag.language import detect_language, is_in_language
@@ -80,9 +80,12 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
 
     tick = time.perf_counter()
     rewrite = (lambda prompt: _complete(model, [("user", prompt)])) if model is not None else None
-    standalone = standalone_question(question, [tuple(t) for t in history or []], rewrite)
+    turns = [tuple(t) for t in history or []]
+    standalone = standalone_question(question, turns, rewrite)
     if standalone != question:
         timings["rewrite_s"] = _since(tick)
+    # a rewrite is asked as rewritten; the previous question merely prepended serves retrieval only
+    asked = question if turns and standalone == context_prepended(question, turns) else standalone
 
     tick = time.perf_counter()
     k = k or config.top_k
@@ -97,7 +100,7 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
     text, citations = None, []
     if _answerable(ranked, passages, question_vector, language, config):
         if model is not None:
-            text, citations, problem = _generate_verified(model, standalone, focus_passages(ranked, PROMPT_SENTENCES),
+            text, citations, problem = _generate_verified(model, asked, focus_passages(ranked, PROMPT_SENTENCES),
                                                           language, opened, on_token, timings)
             if problem:
                 fallback = f"{backend} backend failed ({problem}); answered extractively"

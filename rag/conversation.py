@@ -80,13 +80,25 @@ def _history_text(history: list[tuple[str, str]], language: str, turns: int = 2)
     return "\n".join(lines)
 
 
+def context_prepended(question: str, history: list[tuple[str, str]]) -> str:
+    """The follow-up after the previous user question: what retrieval gets when no good rewrite is at hand.
+
+    The answering model is then asked the follow-up itself (two questions in one confuse it); the passages
+    found with the previous question carry the context.
+
+    >>> context_prepended("How long did it last?", [("Where did Blinken and Lavrov meet?", "In Geneva [1].")])
+    'Where did Blinken and Lavrov meet? How long did it last?'
+    """
+    return f"{history[-1][0].strip()} {question.strip()}"
+
+
 def standalone_question(question: str, history: list[tuple[str, str]] | None,
                         rewrite: Callable[[str], str] | None = None) -> str:
     """The question to retrieve with. `rewrite(prompt) -> text` is a chat model call, or None."""
     if not history or not looks_like_follow_up(question):
         return question
     language = detect_language(question)
-    fallback = f"{history[-1][0].strip()} {question.strip()}"
+    fallback = context_prepended(question, history)
     if rewrite is None:
         return fallback
     try:

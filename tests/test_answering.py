@@ -223,3 +223,18 @@ def test_an_answer_in_the_wrong_language_is_translated_and_verified_again(sample
         model = _SlippingModel([f"会谈持续了约90分钟[{n}]。", second])
         text, citations, problem = _generate_verified(model, question, passages, "en", sample_index, None, {})
         assert text is None and citations == [] and "wrong language" in problem
+
+
+def test_a_follow_up_without_a_good_rewrite_is_searched_with_context_and_asked_as_is(sample_index, monkeypatch):
+    """The local model once rewrote "What did she and Lavrov discuss?" into a "who" question; the rewrite is
+    refused, retrieval gets the previous question prepended, and the model is asked the follow-up itself."""
+    import rag.answering
+
+    history = [("Who is the German foreign minister who met Lavrov?", "Annalena Baerbock [1].")]
+    model = _SlippingModel(["Who did Annalena Baerbock meet with Lavrov?", "They discussed energy [1]."])
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask("What did she and Lavrov discuss?", index=sample_index, history=history, llm="local")
+    assert ans.standalone_question == f"{history[0][0]} What did she and Lavrov discuss?"
+    answering_prompt = model.asked[1][-1][1]
+    assert "What did she and Lavrov discuss?" in answering_prompt
+    assert "Who is the German foreign minister" not in answering_prompt

@@ -59,11 +59,7 @@ def measure_ingest(paragraphs: list[str], config: Config, out_dir: str | Path, r
     out_dir = Path(out_dir)
     model_path = resolve_embedder(config.embedder, config.models_dir)
     configs = {name: config.with_overrides(**settings, progress=False) for name, settings in OURS.items()}
-    for name in pipelines:  # load every model before timing anything
-        if name in configs:
-            Embedder.load(model_path, config.embed_batch_size, config.query_prompt, config.passage_prompt,
-                          precision=configs[name].embed_precision, batch_chars=configs[name].embed_batch_chars)
-    tokenize("预热 warm-up")  # jieba loads its dictionary once per process (~1 s): model loading, not ingest
+    _load_before_timing(model_path, [configs[name] for name in pipelines if name in configs])
     # LangChain as a user builds it: sentence-transformers' own batching (32 texts a batch)
     lc_embeddings = langchain_embeddings(model_path) if "langchain" in pipelines else None
 
@@ -94,6 +90,14 @@ def measure_ingest(paragraphs: list[str], config: Config, out_dir: str | Path, r
                     if name in pipelines and {**defaults, **settings} == defaults), None)
     return {"paragraphs": len(paragraphs), "repeats": repeats, "load_average": [load_before, os.getloadavg()],
             "pipelines": result, "ratios": ratios, "default": default}
+
+
+def _load_before_timing(model_path: str, configs: list[Config]) -> None:
+    """Load each configuration's embedder, and jieba's dictionary (~1 s, once per process): loading, not ingest."""
+    for config in configs:
+        Embedder.load(model_path, config.embed_batch_size, config.query_prompt, config.passage_prompt,
+                      precision=config.embed_precision, batch_chars=config.embed_batch_chars)
+    tokenize("预热 warm-up")
 
 
 def _ingest_ours(paragraphs: list[str], config: Config, folder: Path) -> dict:
@@ -154,9 +158,7 @@ def measure_file_ingest(files: list[str | Path], config: Config, out_dir: str | 
     out_dir = Path(out_dir)
     ours_config = config.with_overrides(progress=False)
     model_path = resolve_embedder(config.embedder, config.models_dir)
-    Embedder.load(model_path, config.embed_batch_size, config.query_prompt, config.passage_prompt,
-                  precision=config.embed_precision, batch_chars=config.embed_batch_chars)
-    tokenize("预热 warm-up")
+    _load_before_timing(model_path, [ours_config])
     lc_embeddings = langchain_embeddings(model_path)
     runs: dict[str, list[dict]] = {"ours_fresh": [], "langchain_fresh": [], "ours_update": [], "langchain_update": []}
     load_before = os.getloadavg()
