@@ -70,27 +70,26 @@ def build_passages(hits: list[Hit], views: list[tuple[list[str], np.ndarray]], q
 
 
 def focus_passages(ranked: list[ExtractedSentence], sentences: int) -> list[Passage]:
-    """The passages of the `sentences` best-ranked sentences, renumbered 1..m in rank order, each showing only
-    those sentences.
+    """The passages of the `sentences` best-ranked sentences, renumbered 1..m, each showing only those sentences.
 
-    Rank order, not article order: the 1.5B model leans on the first passages (numbering one article's
-    passages together cost 2 correct answers and let one invented answer through on samples_qa). A passage
-    keeps all its sentences and vectors, so citations are still checked against the whole passage.
+    Rank order: the 1.5B model leans on the first passages. A passage keeps all its sentences and vectors,
+    so citations are still checked against the whole passage.
     """
     chosen: dict[int, tuple[Passage, list[int]]] = {}
     for candidate in ranked[:sentences]:
         chosen.setdefault(id(candidate.passage), (candidate.passage, []))[1].append(candidate.index)
-    return [Passage(n, passage.hit, "".join(passage.sentences[i] for i in sorted(indexes)), passage.sentences,
-                    passage.vectors)
-            for n, (passage, indexes) in enumerate(chosen.values(), start=1)]
+    focused = []
+    for n, (passage, indexes) in enumerate(chosen.values(), start=1):
+        shown = "".join(passage.sentences[i] for i in sorted(indexes))
+        focused.append(Passage(n, passage.hit, shown, passage.sentences, passage.vectors))
+    return focused
 
 
-def format_passage(passage: Passage, same_article_as_previous: bool = False) -> str:
-    """`[n]`, the article's title and date (left out right after a passage of the same article: prompt tokens
-    cost ~25 ms each here), then the text."""
+def format_passage(passage: Passage) -> str:
+    """`[n]`, the article's title and date, then the text. Each passage names its article, even right after
+    another passage of the same article: leaving the repeat out saved ~4% of prompt time but changed 6 of 60
+    answers on samples_qa, for the worse (one invented answer more)."""
     hit = passage.hit
-    if same_article_as_previous:
-        return f"[{passage.n}] {passage.text}"
     header = " ".join(x for x in (f"《{hit.title}》" if hit.title else None, hit.date) if x)
     return f"[{passage.n}] {header}\n{passage.text}"
 
@@ -98,8 +97,7 @@ def format_passage(passage: Passage, same_article_as_previous: bool = False) -> 
 def build_messages(question: str, passages: list[Passage], language: str) -> list[tuple[str, str]]:
     """(role, content) pairs: the fixed system prompt (cached by the runtime), then sources + question."""
     label_passages, label_question, label_answer = QUESTION_LABEL[language]
-    body = "\n".join(format_passage(p, i > 0 and p.hit.doc_id == passages[i - 1].hit.doc_id)
-                     for i, p in enumerate(passages))
+    body = "\n".join(format_passage(p) for p in passages)
     user = f"{label_passages}:\n{body}\n{label_question}: {question}\n"
     user += f"{label_answer}:"
     return [("system", SYSTEM), ("user", user)]

@@ -11,20 +11,17 @@ def _passage(chunk_id, doc_id, title, sentences):
     return Passage(0, hit, hit.text, sentences, np.ones((len(sentences), 2), dtype="float32"))
 
 
-def test_passages_keep_rank_order_and_an_article_is_named_once_when_its_passages_follow_each_other():
+def test_prompt_passages_in_rank_order_each_under_its_article():
     geneva_a = _passage("g#0", "g.txt", "美俄外长在日内瓦举行会谈", ["会谈在日内瓦举行。", "会谈持续了约90分钟。"])
     geneva_b = _passage("g#3", "g.txt", "美俄外长在日内瓦举行会谈", ["俄方将在收到回应后决定下一步行动。"])
     nato = _passage("n#1", "n.txt", "北约外长会", ["北约外长会于3日在布鲁塞尔召开。"])
-    ranked = [ExtractedSentence(geneva_a, 1, 0.9, True),
-              ExtractedSentence(geneva_b, 0, 0.8, True),
-              ExtractedSentence(nato, 0, 0.7, True)]
+    ranked = [ExtractedSentence(geneva_a, 1, 0.9, True), ExtractedSentence(nato, 0, 0.8, True),
+              ExtractedSentence(geneva_b, 0, 0.7, True), ExtractedSentence(geneva_a, 0, 0.6, True)]
     focused = focus_passages(ranked, 3)
-    assert [(p.n, p.hit.chunk_id) for p in focused] == [(1, "g#0"), (2, "g#3"), (3, "n#1")]
-    user = build_messages("会谈持续了多久？", focused, "zh")[1][1]
-    assert user.count("《美俄外长在日内瓦举行会谈》") == 1 and user.count("《北约外长会》") == 1
-    assert "[2] 俄方将在收到回应后决定下一步行动。" in user
-    assert user.index("[1]") < user.index("[2]") < user.index("[3]")
-    # rank order wins over grouping: an article's later passage after another article's is named again
-    reordered = focus_passages([ranked[0], ranked[2], ranked[1]], 3)
-    assert [p.hit.chunk_id for p in reordered] == ["g#0", "n#1", "g#3"]
-    assert build_messages("会谈持续了多久？", reordered, "zh")[1][1].count("《美俄外长在日内瓦举行会谈》") == 2
+    assert [(p.n, p.hit.chunk_id) for p in focused] == [(1, "g#0"), (2, "n#1"), (3, "g#3")]
+    assert [p.text for p in focused] == [s.text for s in ranked[:3]]
+    assert focused[0].sentences == geneva_a.sentences  # citations are checked against the whole passage
+    system, user = (content for _, content in build_messages("会谈持续了多久？", focused, "zh"))
+    assert user.count("《美俄外长在日内瓦举行会谈》 2022-01-24") == 2 and user.count("《北约外长会》") == 1
+    assert user.index("[1]") < user.index("[2]") < user.index("[3]") < user.index("问题: 会谈持续了多久？")
+    assert "NOT FOUND" in system
