@@ -52,6 +52,10 @@ _ABSTENTION = re.compile(r"NOT FOUND|资料中没有|没有相关信息|未提�
                          r"do not contain|does not contain|don'?t contain|doesn'?t contain|not provided", re.I)
 _WHEN = re.compile(r"\bwhen\b|what date|which day|what day|what year|"
                    r"什么时候|何时|哪天|哪一天|几月|日期|哪年|哪一年", re.I)
+# An answer that is only a citation ("[2]"), or whose words stop where a name should come ("The researcher who
+# analysed the remarks is [1]."): the 1.5B model does this when it cannot write a Chinese name in English.
+_DANGLING_END = re.compile(r"(?:\b(?:is|are|was|were|by|of|the|to|as|named|called|and|with|from)|是|为|[:：])$", re.I)
+_MARKER = re.compile(r"\[\d+\]")
 _LATEST = re.compile(r"latest|most recent|newest|最新|最近", re.I)
 _YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 
@@ -99,14 +103,16 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
     tick = time.perf_counter()
     text, citations = None, []
     if _answerable(ranked, passages, question_vector, language, config):
+        pointed = None
         if model is not None:
-            text, citations, problem = _generate_verified(model, asked, focus_passages(ranked, PROMPT_SENTENCES),
-                                                          language, opened, on_token, timings)
+            text, citations, problem, pointed = _generate_verified(
+                model, asked, focus_passages(ranked, PROMPT_SENTENCES), language, opened, on_token, timings)
             if problem:
                 fallback = f"{backend} backend failed ({problem}); answered extractively"
                 model = None
-        if model is None:
-            text, citations = _extract(ranked[0], language)
+        if model is None:  # the best sentence, from the passage the model pointed at if it did
+            best = next((c for c in ranked if c.passage.hit.chunk_id == pointed), ranked[0])
+            text, citations = _extract(best, language)
     used = backend if model is not None else "extractive"
     timings["answer_s"] = _since(tick)
 
@@ -184,38 +190,56 @@ def _complete(model, messages, on_token: Callable[[str], None] | None = None,
 
 
 def _generate_verified(model, question: str, passages: list[Passage], language: str, opened: Index,
-                       on_token, timings: dict[str, float]) -> tuple[str | None, list[Citation], str | None]:
-    """(answer or None for abstention, citations, problem or None).
+                       on_token, timings: dict[str, float]) -> tuple[str | None, list[Citation], str | None,
+                                                                     str | None]:
+    """(answer or None for abstention, citations, problem or None, chunk id the model pointed at or None).
 
-    An answer in the wrong language is translated by the same model (a short call: the answer alone, its
-    [n] markers kept) and checked again; regenerating from the sources slipped again on most such questions.
+    An answer with a citation but no answer in its words (see `no_answer_words`) is a problem that names the
+    cited passage: `ask` then quotes that passage's best sentence. An answer in the wrong language is
+    translated by the same model (a short call: the answer alone, its [n] markers kept) and checked again;
+    regenerating from the sources slipped again on most such questions.
     """
     from rag.llm import describe_llm_failure
 
     try:
         raw = _complete(model, build_messages(question, passages, language), on_token, timings)
     except Exception as exc:
-        return None, [], describe_llm_failure(exc)
+        return None, [], describe_llm_failure(exc), None
     if not raw:
-        return None, [], "empty response"
+        return None, [], "empty response", None
     if _ABSTENTION.search(raw) and len(raw) < 80:
-        return None, [], None
+        return None, [], None, None
+    pointed = next((p.hit.chunk_id for n in _MARKER.findall(raw) for p in passages if f"[{p.n}]" == n), None)
+    if pointed and no_answer_words(raw):
+        return None, [], f"a citation without an answer: {raw[:60]!r}", pointed
     raw = raw.replace(NOT_FOUND, "")
     verified = _verify(raw, passages, opened, question, timings)
     if verified.empty:
-        return None, [], None  # nothing the passages support: abstain
+        return None, [], None, None  # nothing the passages support: abstain
     if is_in_language(verified.text, language):
-        return verified.text, verified.citations, None
+        return verified.text, verified.citations, None, None
     tick = time.perf_counter()
     try:
         translated = _complete(model, build_translation_messages(raw, language))
     except Exception as exc:
-        return None, [], describe_llm_failure(exc)
+        return None, [], describe_llm_failure(exc), None
     timings["translate_s"] = _since(tick)
     repaired = _verify(translated, passages, opened, question, timings)
     if not repaired.empty and is_in_language(repaired.text, language):
-        return repaired.text, repaired.citations, None
-    return None, [], f"answered in the wrong language, and the translation did not hold: {raw[:60]!r}"
+        return repaired.text, repaired.citations, None, None
+    return None, [], f"answered in the wrong language, and the translation did not hold: {raw[:60]!r}", None
+
+
+def no_answer_words(answer: str) -> bool:
+    """Whether `answer` says nothing beyond its citation markers, or breaks off where the answer should be.
+
+    >>> no_answer_words("[2]"), no_answer_words("The researcher who analysed the remarks is [1].")
+    (True, True)
+    >>> no_answer_words("Shang Yue [1]."), no_answer_words("会谈持续了约90分钟[1]。")
+    (False, False)
+    """
+    words = _MARKER.sub("", answer).strip().rstrip("。.!！?？;；,，、 ")
+    return len(re.sub(r"[\W_]", "", words)) < 2 or bool(_DANGLING_END.search(words))
 
 
 def _verify(raw: str, passages: list[Passage], opened: Index, question: str, timings: dict[str, float]):

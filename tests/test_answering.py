@@ -2,6 +2,7 @@
 
 import http.server
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -210,7 +211,7 @@ def test_an_answer_in_the_wrong_language_is_translated_and_verified_again(sample
     passages, n = _geneva_passages(sample_index, question)
     model = _SlippingModel([f"会谈持续了约90分钟[{n}]。", f"The talks lasted about 90 minutes [{n}]."])
     timings = {}
-    text, citations, problem = _generate_verified(model, question, passages, "en", sample_index, None, timings)
+    text, citations, problem, _ = _generate_verified(model, question, passages, "en", sample_index, None, timings)
     assert problem is None and text == "The talks lasted about 90 minutes [1]."
     assert citations[0].doc_id == GENEVA and "90分钟" in citations[0].quote
     translation_request = model.asked[1][-1][1]
@@ -221,7 +222,7 @@ def test_an_answer_in_the_wrong_language_is_translated_and_verified_again(sample
     # a translation that slips again, or invents what the passage does not say, is not passed on
     for second in (f"会谈持续了约90分钟[{n}]。", f"The talks lasted about 7 hours [{n}]."):
         model = _SlippingModel([f"会谈持续了约90分钟[{n}]。", second])
-        text, citations, problem = _generate_verified(model, question, passages, "en", sample_index, None, {})
+        text, citations, problem, _ = _generate_verified(model, question, passages, "en", sample_index, None, {})
         assert text is None and citations == [] and "wrong language" in problem
 
 
@@ -238,3 +239,30 @@ def test_a_follow_up_without_a_good_rewrite_is_searched_with_context_and_asked_a
     answering_prompt = model.asked[1][-1][1]
     assert "What did she and Lavrov discuss?" in answering_prompt
     assert "Who is the German foreign minister" not in answering_prompt
+
+
+class _PointingModel:
+    """Fault injection: cites the passage that holds `fact` but leaves the answer out, as the 1.5B model does
+    when it cannot write a Chinese name in English ("... is [1].") or answers with a bare "[2]"."""
+
+    def __init__(self, fact, template):
+        self.fact, self.template = fact, template
+
+    def stream(self, messages):
+        from langchain_core.messages import AIMessageChunk
+
+        prompt = messages[-1][1]
+        n = next(m.group(1) for m in re.finditer(r"\[(\d+)\][^\n]*\n([^\[]*)", prompt) if self.fact in m.group(2))
+        yield AIMessageChunk(content=self.template.format(n=n))
+
+
+@pytest.mark.parametrize("template", ["The Chinese researcher who analysed Putin's remarks about Europe is [{n}].",
+                                      "[{n}]"])
+def test_a_citation_without_an_answer_quotes_the_cited_passage(sample_index, monkeypatch, template):
+    import rag.answering
+
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (_PointingModel("尚月", template), None))
+    ans = rag.answering.ask("Which Chinese researcher analysed Putin's remarks about Europe?", index=sample_index,
+                            llm="local")
+    assert ans.llm == "extractive" and "citation without an answer" in ans.fallback
+    assert not ans.abstained and "尚月" in ans.text and "尚月" in ans.citations[0].quote
