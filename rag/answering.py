@@ -56,6 +56,12 @@ _WHEN = re.compile(r"\bwhen\b|what date|which day|what day|what year|"
 # analysed the remarks is [1]."): the 1.5B model does this when it cannot write a Chinese name in English.
 _DANGLING_END = re.compile(r"(?:\b(?:is|are|was|were|by|of|the|to|as|named|called|and|with|from)|是|为|[:：])$", re.I)
 _MARKER = re.compile(r"\[\d+\]")
+# Yes/no questions, and negations: the 1.5B model read "他并不期待...取得重大突破" as "Yes, he expected a major
+# breakthrough" and "北约不会放弃..." as "NATO will give up..." (samples_qa a000-08, a001-10).
+_YES_NO = re.compile(r"^(?:did|does|do|will|would|is|was|are|were|has|have|had|can|could|should)\b|吗[？?]?$|是否",
+                     re.I)
+_NEGATION = re.compile(r"(?!不断|不少|不仅|不过|不但|不久|不同)不|没有|没|未|并非|\b(?:not|no|never|neither|nor)\b|n't",
+                       re.I)
 _LATEST = re.compile(r"latest|most recent|newest|最新|最近", re.I)
 _YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 
@@ -212,6 +218,8 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
     pointed = next((p.hit.chunk_id for n in _MARKER.findall(raw) for p in passages if f"[{p.n}]" == n), None)
     if pointed and no_answer_words(raw):
         return None, [], f"a citation without an answer: {raw[:60]!r}", pointed
+    if pointed and contradicts_negation(question, raw, [p.text for p in passages if f"[{p.n}]" in raw]):
+        return None, [], f"a yes to a question its source answers with a negation: {raw[:60]!r}", pointed
     raw = raw.replace(NOT_FOUND, "")
     verified = _verify(raw, passages, opened, question, timings)
     if verified.empty:
@@ -228,6 +236,23 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
     if not repaired.empty and is_in_language(repaired.text, language):
         return repaired.text, repaired.citations, None, None
     return None, [], f"answered in the wrong language, and the translation did not hold: {raw[:60]!r}", None
+
+
+def contradicts_negation(question: str, answer: str, cited_texts: list[str]) -> bool:
+    """Whether `answer` says yes to the yes/no `question` while a text it cites holds a negation.
+
+    >>> contradicts_negation("Did Blinken expect a major breakthrough?", "Yes, he expected one [1].",
+    ...                      ["他并不期待此次会谈能够取得重大突破"])
+    True
+    >>> contradicts_negation("Did Blinken expect a major breakthrough?", "No, he did not [1].",
+    ...                      ["他并不期待此次会谈能够取得重大突破"])
+    False
+    >>> contradicts_negation("会谈持续了多久？", "持续了约90分钟[1]。", ["会谈并不顺利，持续了约90分钟"])
+    False
+    """
+    if not _YES_NO.search(question.strip()) or _NEGATION.search(_MARKER.sub("", answer)):
+        return False
+    return any(_NEGATION.search(text) for text in cited_texts)
 
 
 def no_answer_words(answer: str) -> bool:

@@ -133,9 +133,20 @@ def best_sentence(question: str, question_vector: np.ndarray, passages: list[Pas
 
 
 def template_answer(sentence: str, language: str, title: str | None, date: str | None) -> str:
-    """The quoted sentence, framed in the question's language, cited as [1]."""
+    """The quoted sentence, framed in the question's language, cited as [1].
+
+    In English, quotes inside the quoted title or sentence become single quotes, so that the quote closes
+    where it should (and the language check sees only English outside it):
+
+    >>> template_answer('此次“有益和坦诚的”会谈持续了约90分钟。', "en", '美与俄乌分头谈“和平计划”', "2025-12-04")
+    'According to “美与俄乌分头谈‘和平计划’” (2025-12-04), the article says: “此次‘有益和坦诚的’会谈持续了约90分钟。” [1]'
+    """
     if language == "zh":
         prefix = (f"据《{title}》" if title else "据报道") + (f"（{date}）" if date else "")
         return f"{prefix}：{sentence.rstrip('。！？!?')}[1]。"
-    where = " ".join(x for x in (f"“{title}”" if title else None, f"({date})" if date else None) if x)
-    return f"According to {where or 'the article'}, the article says: “{sentence}” [1]"
+    where = " ".join(x for x in (f"“{_inner(title)}”" if title else None, f"({date})" if date else None) if x)
+    return f"According to {where or 'the article'}, the article says: “{_inner(sentence)}” [1]"
+
+
+def _inner(text: str) -> str:
+    return text.replace("“", "‘").replace("”", "’").replace('"', "'")

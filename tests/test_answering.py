@@ -266,3 +266,14 @@ def test_a_citation_without_an_answer_quotes_the_cited_passage(sample_index, mon
                             llm="local")
     assert ans.llm == "extractive" and "citation without an answer" in ans.fallback
     assert not ans.abstained and "尚月" in ans.text and "尚月" in ans.citations[0].quote
+
+
+def test_a_yes_against_a_negation_in_the_cited_passage_quotes_it(sample_index, monkeypatch):
+    import rag.answering
+
+    model = _PointingModel("并不期待", "Yes, Blinken expected a major breakthrough from the Geneva talks [{n}].")
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask("Did Blinken expect a major breakthrough from the Geneva talks?", index=sample_index,
+                            llm="local")
+    assert ans.llm == "extractive" and "negation" in ans.fallback
+    assert "并不期待" in ans.text and ans.citations[0].doc_id == GENEVA

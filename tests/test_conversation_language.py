@@ -61,3 +61,12 @@ def test_a_rewrite_that_changes_or_repeats_the_question_falls_back():
         "美俄外长的会谈持续了多长时间？"
     assert standalone_question("他们谈了什么？", HISTORY, lambda p: "美俄外长谈了哪些问题？") == \
         "美俄外长谈了哪些问题？"
+
+
+def test_an_english_extractive_answer_quoting_a_sentence_with_quotes_reads_as_english():
+    """samples_qa a000-10: the quote “...此次“有益和坦诚的”会谈...” closed at the inner quote before the fix."""
+    from rag.extractive import template_answer
+
+    sentence = "拉夫罗夫在记者会上说,此次“有益和坦诚的”会谈是应美方提议举行的,持续了约90分钟。"
+    answer = template_answer(sentence, "en", "美与俄乌分头谈“和平计划” 却缺席北约外长会", "2025-12-04")
+    assert is_in_language(answer, "en") and "有益和坦诚的" in answer
