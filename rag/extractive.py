@@ -138,8 +138,8 @@ def template_answer(sentence: str, language: str, title: str | None, date: str |
     In English, quotes inside the quoted title or sentence become single quotes, so that the quote closes
     where it should (and the language check sees only English outside it):
 
-    >>> template_answer('此次“有益和坦诚的”会谈持续了约90分钟。', "en", '美与俄乌分头谈“和平计划”', "2025-12-04")
-    'According to “美与俄乌分头谈‘和平计划’” (2025-12-04), the article says: “此次‘有益和坦诚的’会谈持续了约90分钟。” [1]'
+    >>> template_answer('此次“有益和坦诚的”会谈持续了约90分钟。', "en", '谈“和平计划”', "2025-12-04")
+    'According to “谈‘和平计划’” (2025-12-04), the article says: “此次‘有益和坦诚的’会谈持续了约90分钟。” [1]'
     """
     if language == "zh":
         prefix = (f"据《{title}》" if title else "据报道") + (f"（{date}）" if date else "")
