@@ -30,7 +30,7 @@ import re
 import time
 from collections.abc import Callable
 
-from rag.citations import Passage, verify_citations
+from rag.citations import Passage, han_bigram_recall, verify_citations
 from rag.config import Config
 from rag.conversation import context_prepended, standalone_question
 from rag.extractive import MIN_SCORE, ExtractedSentence, rank_sentences, template_answer
@@ -60,8 +60,8 @@ _MARKER = re.compile(r"\[\d+\]")
 # breakthrough" and "北约不会放弃..." as "NATO will give up..." (samples_qa a000-08, a001-10).
 _YES_NO = re.compile(r"^(?:did|does|do|will|would|is|was|are|were|has|have|had|can|could|should)\b|吗[？?]?$|是否",
                      re.I)
-_NEGATION = re.compile(r"(?!不断|不少|不仅|不过|不但|不久|不同)不|没有|没|未|并非|\b(?:not|no|never|neither|nor)\b|n't",
-                       re.I)
+_NEGATION = re.compile(r"(?!不断|不少|不仅|不过|不但|不久|不同)不|没有|没|未(?!来)|并非|"
+                       r"\b(?:not|no|never|neither|nor)\b|n't", re.I)
 _LATEST = re.compile(r"latest|most recent|newest|最新|最近", re.I)
 _YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 
@@ -116,8 +116,8 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
             if problem:
                 fallback = f"{backend} backend failed ({problem}); answered extractively"
                 model = None
-        if model is None:  # the best sentence, from the passage the model pointed at if it did
-            best = next((c for c in ranked if c.passage.hit.chunk_id == pointed), ranked[0])
+        if model is None:  # the best sentence; or the sentence, or best of the passage, the model pointed at
+            best = next((c for c in ranked if pointed in (c.text, c.passage.hit.chunk_id)), ranked[0])
             text, citations = _extract(best, language)
     used = backend if model is not None else "extractive"
     timings["answer_s"] = _since(tick)
@@ -198,7 +198,8 @@ def _complete(model, messages, on_token: Callable[[str], None] | None = None,
 def _generate_verified(model, question: str, passages: list[Passage], language: str, opened: Index,
                        on_token, timings: dict[str, float]) -> tuple[str | None, list[Citation], str | None,
                                                                      str | None]:
-    """(answer or None for abstention, citations, problem or None, chunk id the model pointed at or None).
+    """(answer or None for abstention, citations, problem or None, what the model pointed at or None: the chunk
+    id of a passage it cited, or the sentence that contradicts it).
 
     An answer with a citation but no answer in its words (see `no_answer_words`) is a problem that names the
     cited passage: `ask` then quotes that passage's best sentence. An answer in the wrong language is
@@ -218,12 +219,19 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
     pointed = next((p.hit.chunk_id for n in _MARKER.findall(raw) for p in passages if f"[{p.n}]" == n), None)
     if pointed and no_answer_words(raw):
         return None, [], f"a citation without an answer: {raw[:60]!r}", pointed
-    if pointed and contradicts_negation(question, raw, [p.text for p in passages if f"[{p.n}]" in raw]):
-        return None, [], f"a yes to a question its source answers with a negation: {raw[:60]!r}", pointed
+    if echoes_question(question, raw):
+        return None, [], None, None  # the question restated as its answer: nothing found, abstain
+    # a yes against a negation in any sentence the model saw (it may cite another passage: a001-10)
+    negated = next((p for p in passages if contradicts_negation(question, raw, [p.text])), None)
+    if negated:
+        return None, [], f"a yes to a question its sources answer with a negation: {raw[:60]!r}", negated.hit.chunk_id
     raw = raw.replace(NOT_FOUND, "")
     verified = _verify(raw, passages, opened, question, timings)
     if verified.empty:
         return None, [], None, None  # nothing the passages support: abstain
+    negated = next((c for c in verified.citations if contradicts_negation(question, raw, [c.quote])), None)
+    if negated:  # the sentence that supports the claim best holds the negation the model missed
+        return None, [], f"a yes to a question its sources answer with a negation: {raw[:60]!r}", negated.quote
     if is_in_language(verified.text, language):
         return verified.text, verified.citations, None, None
     tick = time.perf_counter()
@@ -253,6 +261,30 @@ def contradicts_negation(question: str, answer: str, cited_texts: list[str]) -> 
     if not _YES_NO.search(question.strip()) or _NEGATION.search(_MARKER.sub("", answer)):
         return False
     return any(_NEGATION.search(text) for text in cited_texts)
+
+
+def echoes_question(question: str, answer: str) -> bool:
+    """Whether `answer` only restates `question`: asked "哪五个国家承诺...？" over a passage that names no
+    country, the 1.5B model answered "五个国家承诺...[1]。". Short answers are never echoes ("日内瓦" may
+    answer "日内瓦还是莫斯科？").
+
+    >>> echoes_question("哪五个国家承诺通过该机制向乌克兰提供资金？", "五个国家承诺通过该机制向乌克兰提供资金[1]。")
+    True
+    >>> echoes_question("How many countries pledged money?", "Five countries pledged money [1].")
+    False
+    >>> echoes_question("Which countries pledged money?", "The countries pledged money [1].")
+    True
+    """
+    text = _MARKER.sub("", answer)
+    if re.search(r"[\u4e00-\u9fff]", text) and len(re.findall(r"[\u4e00-\u9fff]", text)) >= 8:
+        return han_bigram_recall(text, question) >= 0.9
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    asked = set(re.findall(r"[a-z0-9]+", question.lower()))
+    return len(words) >= 4 and all(w in asked or w in _FILLER for w in words)
+
+
+_FILLER = frozenset("the a an of to in on at by for with and is are was were be been did does do that this it its "
+                    "they their according article articles source sources".split())
 
 
 def no_answer_words(answer: str) -> bool:

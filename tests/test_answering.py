@@ -190,7 +190,7 @@ class _SlippingModel:
         yield AIMessageChunk(content=self.replies.pop(0))
 
 
-def _geneva_passages(sample_index, question):
+def _geneva_passages(sample_index, question, fact="90分钟"):
     from rag.answering import focus_passages
     from rag.extractive import rank_sentences
     from rag.prompting import build_passages
@@ -200,7 +200,7 @@ def _geneva_passages(sample_index, question):
     views = [sample_index.store.chunk_views(sample_index.store.row_of(h.chunk_id)) for h in hits]
     ranked = rank_sentences(question, vector, build_passages(hits, views, vector, 600))
     passages = focus_passages(ranked, 3)
-    n = next(p.n for p in passages if "90分钟" in p.text)
+    n = next((p.n for p in passages if fact in p.text), None)
     return passages, n
 
 
@@ -277,3 +277,29 @@ def test_a_yes_against_a_negation_in_the_cited_passage_quotes_it(sample_index, m
                             llm="local")
     assert ans.llm == "extractive" and "negation" in ans.fallback
     assert "并不期待" in ans.text and ans.citations[0].doc_id == GENEVA
+
+
+def test_an_answer_that_restates_the_question_is_an_abstention(sample_index, monkeypatch):
+    """samples_qa u-07: the article says five countries pledged, not which; the model echoed the question."""
+    import rag.answering
+
+    question = "哪五个国家承诺通过“乌克兰优先需求清单”机制向乌克兰提供资金？"
+    model = _SlippingModel(["五个国家承诺通过“乌克兰优先需求清单”机制向乌克兰提供资金[1]。"])
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask(question, index=sample_index, llm="local")
+    assert len(model.asked) == 1, "the question must get past the relevance gate to reach the model"
+    assert ans.abstained and ans.llm == "local" and not ans.citations and ans.fallback is None
+
+
+def test_a_yes_is_checked_against_every_sentence_the_model_saw(sample_index):
+    """samples_qa a001-10: the model read "北约不会放弃..." and answered "NATO will give up ...", citing another
+    passage (which the cross-lingual support check then accepted)."""
+    from rag.answering import _generate_verified
+
+    question = "Will NATO give up its open-door policy for new members, according to Stoltenberg?"
+    passages, negated = _geneva_passages(sample_index, question, fact="不会放弃")
+    wrong = next(p.n for p in passages if p.n != negated)
+    model = _SlippingModel([f"Yes, according to Stoltenberg, NATO will give up its open-door policy [{wrong}]."])
+    text, citations, problem, pointed = _generate_verified(model, question, passages, "en", sample_index, None, {})
+    assert text is None and "negation" in problem
+    assert pointed == next(p.hit.chunk_id for p in passages if p.n == negated)
