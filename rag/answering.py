@@ -30,7 +30,7 @@ import re
 import time
 from collections.abc import Callable
 
-from rag.citations import Passage, han_bigram_recall, verify_citations
+from rag.citations import MARKER, Passage, han_bigram_recall, verify_citations
 from rag.config import Config
 from rag.conversation import context_prepended, standalone_question
 from rag.extractive import MIN_SCORE, ExtractedSentence, rank_sentences, template_answer
@@ -55,7 +55,6 @@ _WHEN = re.compile(r"\bwhen\b|what date|which day|what day|what year|"
 # An answer that is only a citation ("[2]"), or whose words stop where a name should come ("The researcher who
 # analysed the remarks is [1]."): the 1.5B model does this when it cannot write a Chinese name in English.
 _DANGLING_END = re.compile(r"(?:\b(?:is|are|was|were|by|of|the|to|as|named|called|and|with|from)|是|为|[:：])$", re.I)
-_MARKER = re.compile(r"\[\d+\]")
 # Yes/no questions, and negations: the 1.5B model read "他并不期待...取得重大突破" as "Yes, he expected a major
 # breakthrough" and "北约不会放弃..." as "NATO will give up..." (samples_qa a000-08, a001-10).
 _YES_NO = re.compile(r"^(?:did|does|do|will|would|is|was|are|were|has|have|had|can|could|should)\b|吗[？?]?$|是否",
@@ -216,20 +215,20 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
         return None, [], "empty response", None
     if _ABSTENTION.search(raw) and len(raw) < 80:
         return None, [], None, None
-    pointed = next((p.hit.chunk_id for n in _MARKER.findall(raw) for p in passages if f"[{p.n}]" == n), None)
+    pointed = next((p.hit.chunk_id for n in MARKER.findall(raw) for p in passages if str(p.n) == n), None)
     if pointed and no_answer_words(raw):
         return None, [], f"a citation without an answer: {raw[:60]!r}", pointed
     if echoes_question(question, raw):
         return None, [], None, None  # the question restated as its answer: nothing found, abstain
     # a yes against a negation in any sentence the model saw (it may cite another passage: a001-10)
-    negated = next((p for p in passages if contradicts_negation(question, raw, [p.text])), None)
+    negated = next((p for p in passages if contradicts_negation(question, raw, p.text)), None)
     if negated:
         return None, [], f"a yes to a question its sources answer with a negation: {raw[:60]!r}", negated.hit.chunk_id
     raw = raw.replace(NOT_FOUND, "")
     verified = _verify(raw, passages, opened, question, timings)
     if verified.empty:
         return None, [], None, None  # nothing the passages support: abstain
-    negated = next((c for c in verified.citations if contradicts_negation(question, raw, [c.quote])), None)
+    negated = next((c for c in verified.citations if contradicts_negation(question, raw, c.quote)), None)
     if negated:  # the sentence that supports the claim best holds the negation the model missed
         return None, [], f"a yes to a question its sources answer with a negation: {raw[:60]!r}", negated.quote
     if is_in_language(verified.text, language):
@@ -246,21 +245,21 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
     return None, [], f"answered in the wrong language, and the translation did not hold: {raw[:60]!r}", None
 
 
-def contradicts_negation(question: str, answer: str, cited_texts: list[str]) -> bool:
-    """Whether `answer` says yes to the yes/no `question` while a text it cites holds a negation.
+def contradicts_negation(question: str, answer: str, source: str) -> bool:
+    """Whether `answer` says yes to the yes/no `question` while the `source` sentence(s) hold a negation.
 
     >>> contradicts_negation("Did Blinken expect a major breakthrough?", "Yes, he expected one [1].",
-    ...                      ["他并不期待此次会谈能够取得重大突破"])
+    ...                      "他并不期待此次会谈能够取得重大突破")
     True
     >>> contradicts_negation("Did Blinken expect a major breakthrough?", "No, he did not [1].",
-    ...                      ["他并不期待此次会谈能够取得重大突破"])
+    ...                      "他并不期待此次会谈能够取得重大突破")
     False
-    >>> contradicts_negation("会谈持续了多久？", "持续了约90分钟[1]。", ["会谈并不顺利，持续了约90分钟"])
+    >>> contradicts_negation("会谈持续了多久？", "持续了约90分钟[1]。", "会谈并不顺利，持续了约90分钟")
     False
     """
-    if not _YES_NO.search(question.strip()) or _NEGATION.search(_MARKER.sub("", answer)):
+    if not _YES_NO.search(question.strip()) or _NEGATION.search(MARKER.sub("", answer)):
         return False
-    return any(_NEGATION.search(text) for text in cited_texts)
+    return bool(_NEGATION.search(source))
 
 
 def echoes_question(question: str, answer: str) -> bool:
@@ -275,7 +274,7 @@ def echoes_question(question: str, answer: str) -> bool:
     >>> echoes_question("Which countries pledged money?", "The countries pledged money [1].")
     True
     """
-    text = _MARKER.sub("", answer)
+    text = MARKER.sub("", answer)
     if re.search(r"[\u4e00-\u9fff]", text) and len(re.findall(r"[\u4e00-\u9fff]", text)) >= 8:
         return han_bigram_recall(text, question) >= 0.9
     words = re.findall(r"[a-z0-9]+", text.lower())
@@ -295,7 +294,7 @@ def no_answer_words(answer: str) -> bool:
     >>> no_answer_words("Shang Yue [1]."), no_answer_words("会谈持续了约90分钟[1]。")
     (False, False)
     """
-    words = _MARKER.sub("", answer).strip().rstrip("。.!！?？;；,，、 ")
+    words = MARKER.sub("", answer).strip().rstrip("。.!！?？;；,，、 ")
     return len(re.sub(r"[\W_]", "", words)) < 2 or bool(_DANGLING_END.search(words))
 
 

@@ -45,7 +45,7 @@ SEMANTIC_MIN = 0.80  # correct English claims over Chinese sentences scored 0.81
 SHORT_CLAIM_WORDS = 6  # claims this short are checked together with the question
 LEXICAL_MIN = 0.5
 
-_MARKER = re.compile(r"\[(\d+)\]")
+MARKER = re.compile(r"\[(\d+)\]")  # a citation; group 1 is its number
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # "According to source [1], X." / "根据资料[1]，X。": the marker moves to the end of X
 _LEADING_ATTRIBUTION = re.compile(
@@ -145,7 +145,7 @@ def verify_citations(answer: str, passages: list[Passage], embed_claim: Callable
     order: list[int] = []  # original passage numbers in order of first use
     quotes: dict[int, str] = {}
     for sentence in split_sentences(normalize_markers(answer).strip()):
-        claim = _MARKER.sub("", sentence).strip()
+        claim = MARKER.sub("", sentence).strip()
         if not claim:
             continue
         if len(re.sub(r"[\W_]", "", claim)) < 2:  # stray punctuation between markers
@@ -154,7 +154,7 @@ def verify_citations(answer: str, passages: list[Passage], embed_claim: Callable
         if embed_claim is not None:
             short = question and len(re.findall(r"\w+", claim)) <= SHORT_CLAIM_WORDS and len(claim) <= 40
             vector = embed_claim(f"{question} {claim}" if short else claim)
-        cited = [int(n) for n in _MARKER.findall(sentence) if int(n) in by_n]
+        cited = [int(n) for n in MARKER.findall(sentence) if int(n) in by_n]
         supported = []
         for n in dict.fromkeys(cited):
             score, best = support(claim, vector, by_n[n])
