@@ -93,7 +93,7 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
     standalone = standalone_question(question, turns, rewrite)
     if standalone != question:
         timings["rewrite_s"] = _since(tick)
-    # a rewrite is asked as rewritten; the previous question merely prepended serves retrieval only
+    # a rewrite is asked as rewritten; the previous turn merely prepended serves retrieval only
     asked = question if turns and standalone == context_prepended(question, turns) else standalone
 
     tick = time.perf_counter()

@@ -2,15 +2,15 @@
 
 "他们在哪里见面？" after a turn about Blinken and Lavrov means nothing to a retriever on its own.
 A follow-up (it has a pronoun or demonstrative, or is very short) is rewritten by the chat model
-with a short prompt; without a model, or when the rewrite looks wrong, the previous user question is
-prepended, which is what retrieval needs most.
+with a short prompt; without a model, or when the rewrite looks wrong, the previous turn (question and
+answer) is prepended, which is what retrieval needs most.
 
 >>> looks_like_follow_up("How long did it last?")
 True
 >>> looks_like_follow_up("How long did the Geneva talks between Blinken and Lavrov last?")
 False
 >>> standalone_question("会谈持续了多久？", [("美俄外长在哪里会谈？", "在瑞士日内瓦[1]。")])
-'美俄外长在哪里会谈？ 会谈持续了多久？'
+'美俄外长在哪里会谈？ 在瑞士日内瓦。 会谈持续了多久？'
 
 A rewrite is kept only when it adds something and still asks what the follow-up asked (the same question
 words: the 1.5B model once turned "What did she and Lavrov discuss?" into "Who did ... meet with Lavrov?"):
@@ -81,15 +81,18 @@ def _history_text(history: list[tuple[str, str]], language: str, turns: int = 2)
 
 
 def context_prepended(question: str, history: list[tuple[str, str]]) -> str:
-    """The follow-up after the previous user question: what retrieval gets when no good rewrite is at hand.
+    """The follow-up after the previous turn: what retrieval gets when no good rewrite is at hand.
 
-    The answering model is then asked the follow-up itself (two questions in one confuse it); the passages
-    found with the previous question carry the context.
+    The previous answer (its first 100 characters, markers removed) names what "they"/"it" refer to: on
+    samples_qa it moved "会谈持续了多久？" after "...在瑞士日内瓦" to the Geneva article (hybrid doc R@1 of the
+    follow-ups). The answering model is then asked the follow-up itself (two questions in one confuse it).
 
     >>> context_prepended("How long did it last?", [("Where did Blinken and Lavrov meet?", "In Geneva [1].")])
-    'Where did Blinken and Lavrov meet? How long did it last?'
+    'Where did Blinken and Lavrov meet? In Geneva. How long did it last?'
     """
-    return f"{history[-1][0].strip()} {question.strip()}"
+    asked, answered = history[-1][0].strip(), _MARKERS.sub("", history[-1][1]).strip()[:100]
+    answered = re.sub(r"\s+([.。])", r"\1", answered)
+    return " ".join(x for x in (asked, answered, question.strip()) if x)
 
 
 def standalone_question(question: str, history: list[tuple[str, str]] | None,

@@ -10,7 +10,7 @@ and score where the first relevant hit lands, at two levels:
 
 Only answerable items with evidence count for recall and MRR; every item is searched and timed.
 Follow-up items (with ``history``) are searched with :func:`rag.conversation.standalone_question`
-without a model (the previous question is prepended), as `ask()` does with the extractive backend.
+without a model (the previous turn is prepended), as `ask()` does with the extractive backend.
 
 Answer metrics (is ``ask()``'s answer correct, cited, or rightly abstained?) are a later step too: they
 will read the same :class:`EvalItem` fields (``answers``, ``key_facts``, ``answerable``), reuse
@@ -769,8 +769,8 @@ def _notes(ds: EvalDataset, depth: int) -> list[str]:
         )
     if counts["with_history"]:
         notes.append(
-            f"{counts['with_history']} follow-up question(s) were searched with the previous question "
-            "prepended (standalone_question without a model)."
+            f"{counts['with_history']} follow-up question(s) were searched with the previous question (and its "
+            "answer) prepended (standalone_question without a model)."
         )
     return notes
 

@@ -235,7 +235,7 @@ def test_a_follow_up_without_a_good_rewrite_is_searched_with_context_and_asked_a
     model = _SlippingModel(["Who did Annalena Baerbock meet with Lavrov?", "They discussed energy [1]."])
     monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
     ans = rag.answering.ask("What did she and Lavrov discuss?", index=sample_index, history=history, llm="local")
-    assert ans.standalone_question == f"{history[0][0]} What did she and Lavrov discuss?"
+    assert ans.standalone_question == f"{history[0][0]} Annalena Baerbock. What did she and Lavrov discuss?"
     answering_prompt = model.asked[1][-1][1]
     assert "What did she and Lavrov discuss?" in answering_prompt
     assert "Who is the German foreign minister" not in answering_prompt

@@ -36,13 +36,14 @@ def test_rewrite_with_a_model_and_fallbacks():
     assert standalone_question("他们在哪里见面？", HISTORY, lambda p: "美俄外长在哪里见面？") == "美俄外长在哪里见面？"
     # a rewrite in the wrong language, an empty one, or a failing model fall back to prepending the last question
     assert standalone_question("他们在哪里见面？", HISTORY, lambda p: "Where did they meet?") == \
-        "美俄外长在哪里会谈？ 他们在哪里见面？"
-    assert standalone_question("他们在哪里见面？", HISTORY, lambda p: "") == "美俄外长在哪里会谈？ 他们在哪里见面？"
+        "美俄外长在哪里会谈？ 在瑞士日内瓦。 他们在哪里见面？"
+    prepended = "美俄外长在哪里会谈？ 在瑞士日内瓦。 他们在哪里见面？"
+    assert standalone_question("他们在哪里见面？", HISTORY, lambda p: "") == prepended
 
     def broken(prompt):
         raise RuntimeError("model down")
 
-    assert standalone_question("他们在哪里见面？", HISTORY, broken) == "美俄外长在哪里会谈？ 他们在哪里见面？"
+    assert standalone_question("他们在哪里见面？", HISTORY, broken) == prepended
 
 
 def test_a_rewrite_that_changes_or_repeats_the_question_falls_back():
@@ -50,12 +51,13 @@ def test_a_rewrite_that_changes_or_repeats_the_question_falls_back():
     english = [("Who is the German foreign minister who met Lavrov?", "Annalena Baerbock [1].")]
     changed = standalone_question("What did she and Lavrov discuss?", english,
                                   lambda p: "Who did Annalena Baerbock meet with Lavrov?")
-    assert changed == "Who is the German foreign minister who met Lavrov? What did she and Lavrov discuss?"
+    assert changed == "Who is the German foreign minister who met Lavrov? Annalena Baerbock. " \
+                      "What did she and Lavrov discuss?"
     kept = standalone_question("What did she and Lavrov discuss?", english,
                                lambda p: "What did Annalena Baerbock and Lavrov discuss?")
     assert kept == "What did Annalena Baerbock and Lavrov discuss?"
     repeated = standalone_question("会谈持续了多久？", HISTORY, lambda p: "会谈持续了多久？")
-    assert repeated == "美俄外长在哪里会谈？ 会谈持续了多久？"
+    assert repeated == "美俄外长在哪里会谈？ 在瑞士日内瓦。 会谈持续了多久？"
     # synonyms of a question word are the same question: 多久 / 多长时间, 什么 / 哪些
     assert standalone_question("会谈持续了多久？", HISTORY, lambda p: "美俄外长的会谈持续了多长时间？") == \
         "美俄外长的会谈持续了多长时间？"

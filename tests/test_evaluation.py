@@ -333,7 +333,7 @@ def test_evaluate_retrieval_on_fake_rankings():
     assert by_id["u"].ranks == {} and not by_id["u"].scored and "hybrid" in by_id["u"].latency_ms
     assert by_id["c"].top_docs["hybrid"] == ["a.txt"] * 10
     assert report.counts["scored"] == 3 and report.counts["with_history"] == 1
-    assert any("follow-up" in note and "previous question prepended" in note for note in report.notes)
+    assert any("follow-up" in note and "previous question (and its answer) prepended" in note for note in report.notes)
 
 
 def test_evaluate_retrieval_rejects_bad_modes_and_ks():
