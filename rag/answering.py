@@ -275,7 +275,7 @@ def echoes_question(question: str, answer: str) -> bool:
     True
     """
     text = MARKER.sub("", answer)
-    if re.search(r"[\u4e00-\u9fff]", text) and len(re.findall(r"[\u4e00-\u9fff]", text)) >= 8:
+    if len(re.findall(r"[\u4e00-\u9fff]", text)) >= 8:
         return han_bigram_recall(text, question) >= 0.9
     words = re.findall(r"[a-z0-9]+", text.lower())
     asked = set(re.findall(r"[a-z0-9]+", question.lower()))
