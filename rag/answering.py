@@ -30,7 +30,7 @@ import re
 import time
 from collections.abc import Callable
 
-from rag.citations import MARKER, Passage, han_bigram_recall, verify_citations
+from rag.citations import MARKER, Passage, han_bigram_recall, source_text, unsupported_numbers, verify_citations
 from rag.config import Config
 from rag.conversation import context_prepended, standalone_question
 from rag.extractive import MIN_SCORE, ExtractedSentence, rank_sentences, template_answer
@@ -200,8 +200,9 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
     """(answer or None for abstention, citations, problem or None, what the model pointed at or None: the chunk
     id of a passage it cited, or the sentence that contradicts it).
 
-    An answer with a citation but no answer in its words (see `no_answer_words`) is a problem that names the
-    cited passage: `ask` then quotes that passage's best sentence. An answer in the wrong language is
+    An answer with a citation but no answer in its words (see `no_answer_words`), or with a number that no
+    passage gives (see `rag.citations.unsupported_numbers`), is a problem that names the cited passage: `ask`
+    then quotes that passage's best sentence. An answer in the wrong language is
     translated by the same model (a short call: the answer alone, its [n] markers kept) and checked again;
     regenerating from the sources slipped again on most such questions.
     """
@@ -220,6 +221,10 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
         return None, [], f"a citation without an answer: {raw[:60]!r}", pointed
     if echoes_question(question, raw):
         return None, [], None, None  # the question restated as its answer: nothing found, abstain
+    # a number no source gives, as when "近10亿美元" became "$10 billion": quote the cited passage instead
+    misread = unsupported_numbers(raw, " ".join(source_text(p) for p in passages))
+    if pointed and misread:
+        return None, [], f"a number none of its sources gives ({misread[0]}): {raw[:60]!r}", pointed
     # a yes against a negation in any sentence the model saw (it may cite another passage: a001-10)
     negated = next((p for p in passages if contradicts_negation(question, raw, p.text)), None)
     if negated:

@@ -2,8 +2,9 @@
 
 An answer sentence (a *claim*) keeps a citation `[n]` only when passage n supports it:
 
-1. **Numbers**: every number in the claim occurs in the passage, its title or its date
-   ("90 minutes" needs a 90 in the passage; "2022" may come from the article's date).
+1. **Numbers**: every number in the claim occurs in the passage, its title or its date, with the same
+   value ("90 minutes" needs a 90 in the passage; "2022" may come from the article's date; "$1 billion"
+   matches "10亿美元" and "$10 billion" does not; "2 drafts" matches "两份草案").
 2. **Words or meaning**: either at least half of the claim's Chinese character bigrams occur in the
    passage (a Chinese claim that restates the passage), or the claim's embedding is at least
    `SEMANTIC_MIN` cosine-similar to one of the passage's sentences (an English claim about Chinese text:
@@ -20,6 +21,10 @@ sentence as their quote.
 1.0
 >>> numbers_in("The talks lasted 90 minutes on Jan. 21, 2022")
 ['90', '21', '2022']
+>>> unsupported_numbers("Five countries pledged $10 billion", "五国承诺提供近10亿美元")
+['10 billion']
+>>> unsupported_numbers("Russia proposed 2 drafts and $1 billion", "两份草案，近10亿美元")
+[]
 >>> normalize_markers("会谈持续了约90分钟【1】[2, 3]")
 '会谈持续了约90分钟[1][2][3]'
 >>> normalize_markers("It lasted 90 minutes. [1]")
@@ -33,6 +38,7 @@ sentence as their quote.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -47,6 +53,11 @@ LEXICAL_MIN = 0.5
 
 MARKER = re.compile(r"\[(\d+)\]")  # a citation; group 1 is its number
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# A number with an optional scale word: "1,000", "10亿", "1.5 million", "$10bn".
+_QUANTITY = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*(trillion|billion|million|thousand|bn|万亿|亿|百万|万|千)?",
+                       re.IGNORECASE)
+_SCALE = {"trillion": 1e12, "billion": 1e9, "bn": 1e9, "million": 1e6, "thousand": 1e3,
+          "万亿": 1e12, "亿": 1e8, "百万": 1e6, "万": 1e4, "千": 1e3}
 # "According to source [1], X." / "根据资料[1]，X。": the marker moves to the end of X
 _LEADING_ATTRIBUTION = re.compile(
     r"(?:\b[Aa]ccording to (?:the )?(?:sources?|articles?|passages?|reports?)?|(?:根据|据)(?:资料|来源|文章|报道)?)"
@@ -95,6 +106,56 @@ def numbers_in(text: str) -> list[str]:
     return _NUMBER.findall(text)
 
 
+def quantities(text: str) -> list[tuple[str, float, bool]]:
+    """(as written, value, has a scale word) for every number in `text`, Chinese numerals included.
+
+    >>> quantities("近10亿美元，两份草案")
+    [('10亿', 1000000000.0, True), ('2', 2.0, False)]
+    """
+    found = []
+    for match in _QUANTITY.finditer(_arabic(text)):
+        whole, fraction, scale = match.groups()
+        value = float(whole.replace(",", "") + (fraction or ""))
+        written = match.group(0).strip()
+        found.append((written, value * _SCALE[scale.lower()] if scale else value, bool(scale)))
+    return found
+
+
+def unsupported_numbers(claim: str, source: str) -> list[str]:
+    """The numbers of `claim` (as written) whose value `source` does not give.
+
+    A number with a scale word must match a value in the source; a bare number may also match digits
+    written in the source ("2022" in "2022-01-24", "07" as "7").
+    """
+    values = {round(value, 6) for _, value, _ in quantities(source)}
+    digits = {n.lstrip("0") for n in numbers_in(_arabic(source))}
+    missing = []
+    for written, value, scaled in quantities(MARKER.sub("", claim)):
+        if round(value, 6) in values:
+            continue
+        if not scaled and written.replace(",", "").split(".")[0].lstrip("0") in digits:
+            continue
+        missing.append(written)
+    return missing
+
+
+def _arabic(text: str) -> str:
+    """`text` with Chinese numerals written in digits ("两份" -> "2份", "百分之五" -> "5%"), via cn2an."""
+    if not _HAS_HAN_NUMERAL.search(text):
+        return text
+    import cn2an
+
+    with warnings.catch_warnings():  # cn2an warns about every "万"/"亿" it leaves alone
+        warnings.simplefilter("ignore")
+        try:
+            return cn2an.transform(text, "cn2an")
+        except Exception:  # noqa: BLE001 - an unusual numeral must not stop the check; digits still count
+            return text
+
+
+_HAS_HAN_NUMERAL = re.compile(r"[零一二两三四五六七八九十百千万亿]")
+
+
 def _han_bigrams(text: str) -> set[str]:
     han = "".join(ch if "\u4e00" <= ch <= "\u9fff" or ch.isdigit() else " " for ch in text)
     return {w[i : i + 2] for w in han.split() for i in range(len(w) - 1)}
@@ -108,6 +169,11 @@ def han_bigram_recall(claim: str, passage: str) -> float:
     return len(bigrams & _han_bigrams(passage)) / len(bigrams)
 
 
+def source_text(passage: Passage) -> str:
+    """What a claim about `passage` may draw on: its whole chunk, title and date."""
+    return f"{passage.hit.text} {passage.hit.title or ''} {passage.hit.date or ''}"
+
+
 def support(claim: str, claim_vector: np.ndarray | None, passage: Passage) -> tuple[float, int]:
     """How well `passage` supports `claim`: (score, index of the best sentence); score 0 = unsupported.
 
@@ -115,9 +181,7 @@ def support(claim: str, claim_vector: np.ndarray | None, passage: Passage) -> tu
     (when >= SEMANTIC_MIN; only across languages: a Chinese claim about a Chinese passage needs the
     bigrams); a number missing from the passage makes it 0.
     """
-    context = f"{passage.hit.text} {passage.hit.title or ''} {passage.hit.date or ''}"
-    context_numbers = set(numbers_in(context)) | {n.lstrip("0") for n in numbers_in(context)}
-    if any(n not in context_numbers and n.lstrip("0") not in context_numbers for n in numbers_in(claim)):
+    if unsupported_numbers(claim, source_text(passage)):
         return 0.0, 0
     cosines = passage.vectors @ claim_vector if claim_vector is not None and len(passage.vectors) else np.zeros(1)
     best_sentence = int(np.argmax(cosines)) if len(cosines) else 0

@@ -235,18 +235,95 @@ def _load_model(name_or_path: str, precision: str = "fp32") -> SentenceTransform
     return quantize_int8(model) if precision == "int8" else model
 
 
-def quantize_int8(model: SentenceTransformer) -> SentenceTransformer:
+# Smoothing strength (SmoothQuant's alpha) of the int8 embedder: the FFN output layer reads GELU activations
+# with strong outlier channels and needs more of its range moved into the weights than the other layers.
+SMOOTHING_ALPHA_FFN_OUT = 0.75
+SMOOTHING_ALPHA_OTHER = 0.6
+CALIBRATION_SEED = 0
+
+
+def quantize_int8(model: SentenceTransformer, smoothing: bool = True) -> SentenceTransformer:
     """``model`` with int8 weights in every Linear layer (in place; dynamic activation quantization).
 
-    On 2 CPU cores this embeds e5-small passages ~1.3-1.8x faster than fp32 (bf16 was ~8x slower); the
-    embeddings and the word-embedding table stay float32.
+    Weights are quantized per output channel. Activations are quantized per batch with one scale, so a few
+    outlier channels would waste their range; ``smoothing`` (SmoothQuant, Xiao et al. 2023) first divides
+    each input channel by ``s = max|x|**alpha / max|w|**(1 - alpha)`` and multiplies the weight column by
+    ``s``, which leaves the fp32 result unchanged. ``max|x|`` comes from a fixed calibration input of
+    random vocabulary pieces (`calibration_texts`), so the same model always gets the same scales.
+
+    On 2 CPU cores this embeds e5-small passages ~1.3-1.8x faster than fp32 (bf16 was ~8x slower); with
+    smoothing, CMRC paragraph vectors stay at cosine ~0.995 to fp32 (0.985 without, 0.971 with one weight
+    scale per layer). The word-embedding table stays float32.
+
+    >>> fast = quantize_int8(SentenceTransformer("/path/to/multilingual-e5-small"))  # doctest: +SKIP
     """
     import torch
 
+    if smoothing:
+        smooth_linear_inputs(model, calibration_texts(model.tokenizer))
     with warnings.catch_warnings():
         # torch.ao's eager quantization is deprecated in favour of torchao, which is not a dependency here
         warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+        qconfig = torch.ao.quantization.per_channel_dynamic_qconfig
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear: qconfig}, dtype=torch.qint8,
+                                                      inplace=True)
+
+
+def calibration_texts(tokenizer, count: int = 80, seed: int = CALIBRATION_SEED) -> list[str]:
+    """``count`` passages of random vocabulary pieces, 20-300 pieces long: a fixed, corpus-free calibration set."""
+    import random
+
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(count):
+        length = rng.choice((20, 60, 150, 300))
+        pieces = [rng.randrange(1000, min(60000, tokenizer.vocab_size)) for _ in range(length)]
+        texts.append("passage: " + tokenizer.decode(pieces))
+    return texts
+
+
+def smooth_linear_inputs(model, texts: list[str]) -> int:
+    """Rescale every Linear layer of ``model`` for int8 activations (SmoothQuant); returns layers changed.
+
+    Each ``nn.Linear`` becomes ``x -> linear(x * (1 / s))`` with its weight columns multiplied by ``s``:
+    the same function in exact arithmetic, with flatter activation channels.
+    """
+    import torch
+
+    class _Smoothed(torch.nn.Module):
+        def __init__(self, inverse_scale, linear):
+            super().__init__()
+            self.register_buffer("inverse_scale", inverse_scale)
+            self.linear = linear
+
+        def forward(self, x):
+            return self.linear(x * self.inverse_scale)
+
+    linears = {name: module for name, module in model.named_modules() if isinstance(module, torch.nn.Linear)}
+    peaks: dict[str, torch.Tensor] = {}
+
+    def record(name):
+        def hook(_module, inputs, _output):
+            peak = inputs[0].detach().abs().reshape(-1, inputs[0].shape[-1]).amax(dim=0)
+            peaks[name] = torch.maximum(peaks[name], peak) if name in peaks else peak
+        return hook
+
+    hooks = [module.register_forward_hook(record(name)) for name, module in linears.items()]
+    try:
+        model.encode(texts, batch_size=16, convert_to_numpy=True)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    for name, linear in linears.items():
+        ffn_out = name.endswith("output.dense") and ".attention." not in name
+        alpha = SMOOTHING_ALPHA_FFN_OUT if ffn_out else SMOOTHING_ALPHA_OTHER
+        weight_peak = linear.weight.detach().abs().amax(dim=0).clamp(min=1e-5)
+        scale = (peaks[name].clamp(min=1e-5) ** alpha / weight_peak ** (1 - alpha)).clamp(min=1e-5)
+        with torch.no_grad():
+            linear.weight.mul_(scale)
+        parent_name, _, attribute = name.rpartition(".")
+        setattr(model.get_submodule(parent_name), attribute, _Smoothed(1.0 / scale, linear))
+    return len(linears)
 
 
 def _limit_threads(torch) -> None:

@@ -268,6 +268,18 @@ def test_a_citation_without_an_answer_quotes_the_cited_passage(sample_index, mon
     assert not ans.abstained and "尚月" in ans.text and "尚月" in ans.citations[0].quote
 
 
+def test_a_misread_amount_quotes_the_cited_passage(sample_index, monkeypatch):
+    """samples_qa a004-07: the model read "近10亿美元" (nearly 1 billion dollars) as "$10 billion"."""
+    import rag.answering
+
+    model = _PointingModel("近10亿美元", "Five countries pledged about $10 billion through the PURL mechanism [{n}].")
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask("How much money did five countries pledge through the PURL mechanism?",
+                            index=sample_index, llm="local")
+    assert ans.llm == "extractive" and "a number none of its sources gives (10 billion)" in ans.fallback
+    assert "10亿美元" in ans.text and "10亿美元" in ans.citations[0].quote
+
+
 def test_a_yes_against_a_negation_in_the_cited_passage_quotes_it(sample_index, monkeypatch):
     import rag.answering
 

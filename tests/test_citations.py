@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 
 from rag.chunking import split_sentences
-from rag.citations import Passage, han_bigram_recall, normalize_markers, support, verify_citations
+from rag.citations import (
+    Passage,
+    han_bigram_recall,
+    normalize_markers,
+    quantities,
+    support,
+    unsupported_numbers,
+    verify_citations,
+)
 from rag.schema import Hit
 
 GENEVA = ("双方在会谈结束后各自举行记者会。拉夫罗夫在记者会上说,此次“有益和坦诚的”会谈是应美方提议举行的,"
@@ -48,6 +56,35 @@ def test_a_number_missing_from_the_passage_makes_the_claim_unsupported():
     assert verify_citations("会谈持续了约120分钟[1]。", [_passage(1, GENEVA)]).empty
     # the article's date counts as part of the passage
     assert not verify_citations("2022年会谈持续了约90分钟[1]。", [_passage(1, GENEVA)]).empty
+
+
+PURL = "乌外长瑟比加在3日表示,有五个国家承诺通过该机制提供总额近10亿美元资金,用于支持乌军武器采购。"
+
+
+@pytest.mark.parametrize(("claim", "missing"), [
+    ("Five countries pledged about $10 billion [1].", ["10 billion"]),  # samples_qa a004-07: 10亿 is 1 billion
+    ("Five countries pledged nearly $1 billion [1].", []),
+    ("Five countries pledged nearly 1,000 million dollars.", []),
+    ("五个国家承诺提供近10亿美元[1]。", []),
+    ("五个国家承诺提供近100亿美元[1]。", ["100亿"]),
+    ("On the 3rd, 5 countries pledged.", []),  # 五 is 5
+    ("On the 4th, 5 countries pledged.", ["4"]),
+])
+def test_numbers_are_compared_by_value_across_scales_and_numerals(claim, missing):
+    assert unsupported_numbers(claim, PURL) == missing
+
+
+def test_quantities_read_scale_words_separators_and_chinese_numerals():
+    assert quantities("10万军队 and 1.5 million people, 2,000 more") == [
+        ("10万", 100000.0, True), ("1.5 million", 1500000.0, True), ("2,000", 2000.0, False)]
+    assert quantities("百分之五点二，两份草案") == [("5.2", 5.2, False), ("2", 2.0, False)]
+    assert quantities("数万军队") == []  # "tens of thousands": no number to check
+
+
+def test_a_misscaled_amount_is_unsupported():
+    # the same words and digits as the passage, a different amount
+    assert verify_citations("有五个国家承诺提供总额近10万亿美元资金[1]。", [_passage(1, PURL)]).empty
+    assert not verify_citations("有五个国家承诺提供总额近10亿美元资金[1]。", [_passage(1, PURL)]).empty
 
 
 def test_two_claims_two_passages_every_marker_resolves():

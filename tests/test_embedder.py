@@ -146,3 +146,35 @@ def test_one_pass_views_check_their_input(fp32):
     views = fp32.embed_passage_views([long_text], [[(0, 6), (len(long_text) - 6, len(long_text))]])[0]
     np.testing.assert_allclose(views[2], views[0])
     assert not np.allclose(views[1], views[0])
+
+
+@pytest.mark.slow
+def test_smoothing_keeps_the_fp32_function(model_path, fp32):
+    from sentence_transformers import SentenceTransformer
+
+    from rag.embedder import calibration_texts, smooth_linear_inputs
+
+    model = SentenceTransformer(model_path, device="cpu")
+    calibration = calibration_texts(model.tokenizer, count=8)
+    assert calibration == calibration_texts(model.tokenizer, count=8)  # fixed seed: the same scales every load
+    # 12 layers x (q, k, v, attention out, FFN in, FFN out), and the pooler BERT computes but mean pooling ignores
+    assert smooth_linear_inputs(model, calibration) == 12 * 6 + 1
+    texts = [GENEVA, "The talks in Geneva lasted about ninety minutes."]
+    smoothed = model.encode(["passage: " + t for t in texts], normalize_embeddings=True)
+    np.testing.assert_allclose(smoothed, fp32.embed_passages(texts), atol=2e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CMRC.is_file(), reason="shared/benchmarks/cmrc2018 not present")
+def test_smoothed_int8_is_closer_to_fp32_than_plain_int8(model_path, fp32, int8):
+    from sentence_transformers import SentenceTransformer
+
+    from rag.embedder import quantize_int8
+
+    passages = _cmrc_set(12)[0]
+    plain = quantize_int8(SentenceTransformer(model_path, device="cpu"), smoothing=False)
+    reference = fp32.embed_passages(passages)
+    plain_cosine = (plain.encode(["passage: " + p for p in passages], normalize_embeddings=True) * reference).sum(1)
+    smoothed_cosine = (int8.embed_passages(passages) * reference).sum(1)
+    assert smoothed_cosine.mean() > plain_cosine.mean() and smoothed_cosine.min() > 0.99, (smoothed_cosine,
+                                                                                          plain_cosine)
