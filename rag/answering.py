@@ -224,7 +224,8 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
     # a number no source gives, as when "近10亿美元" became "$10 billion": quote the cited passage instead
     misread = unsupported_numbers(raw, " ".join(source_text(p) for p in passages))
     if pointed and misread:
-        return None, [], f"a number none of its sources gives ({misread[0]}): {raw[:60]!r}", pointed
+        problem = f"a number none of its sources gives ({misread[0]}): {raw[:60]!r}"
+        return None, [], problem, _sentence_with_digits(passages, misread[0]) or pointed
     # a yes against a negation in any sentence the model saw (it may cite another passage: a001-10)
     negated = next((p for p in passages if contradicts_negation(question, raw, p.text)), None)
     if negated:
@@ -248,6 +249,14 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
     if not repaired.empty and is_in_language(repaired.text, language):
         return repaired.text, repaired.citations, None, None
     return None, [], f"answered in the wrong language, and the translation did not hold: {raw[:60]!r}", None
+
+
+def _sentence_with_digits(passages: list[Passage], number: str) -> str | None:
+    """The first sentence shown to the model that holds the digits of `number` ("10" of "10 billion"): the
+    sentence it misread."""
+    digits = re.match(r"[\d,.]*\d", number).group().replace(",", "")
+    return next((sentence for p in passages for sentence in p.sentences
+                 if sentence in p.text and digits in sentence.replace(",", "")), None)
 
 
 def contradicts_negation(question: str, answer: str, source: str) -> bool:

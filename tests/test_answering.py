@@ -315,3 +315,16 @@ def test_a_yes_is_checked_against_every_sentence_the_model_saw(sample_index):
     text, citations, problem, pointed = _generate_verified(model, question, passages, "en", sample_index, None, {})
     assert text is None and "negation" in problem
     assert pointed == next(p.hit.chunk_id for p in passages if p.n == negated)
+
+
+def test_a_misread_amount_points_at_the_sentence_with_its_digits(sample_index):
+    """samples_qa a004-07: the cited passage also held the "20点" sentence, which the ranker put first; the
+    fallback must quote the sentence the model misread, "...近10亿美元资金..."."""
+    from rag.answering import _generate_verified
+
+    question = "How much money did five countries pledge through the PURL mechanism?"
+    passages, n = _geneva_passages(sample_index, question, fact="近10亿美元")
+    model = _SlippingModel([f"Five countries pledged approximately $10 billion through the PURL mechanism [{n}]."])
+    text, citations, problem, pointed = _generate_verified(model, question, passages, "en", sample_index, None, {})
+    assert text is None and "(10 billion)" in problem
+    assert "近10亿美元" in pointed and pointed in next(p.text for p in passages if p.n == n)

@@ -152,13 +152,13 @@ def test_one_pass_views_check_their_input(fp32):
 def test_smoothing_keeps_the_fp32_function(model_path, fp32):
     from sentence_transformers import SentenceTransformer
 
-    from rag.embedder import calibration_texts, smooth_linear_inputs
+    from rag.embedder import activation_peaks, calibration_texts, smooth_linear_inputs
 
     model = SentenceTransformer(model_path, device="cpu")
     calibration = calibration_texts(model.tokenizer, count=8)
     assert calibration == calibration_texts(model.tokenizer, count=8)  # fixed seed: the same scales every load
     # 12 layers x (q, k, v, attention out, FFN in, FFN out), and the pooler BERT computes but mean pooling ignores
-    assert smooth_linear_inputs(model, calibration) == 12 * 6 + 1
+    assert smooth_linear_inputs(model, activation_peaks(model, calibration)) == 12 * 6 + 1
     texts = [GENEVA, "The talks in Geneva lasted about ninety minutes."]
     smoothed = model.encode(["passage: " + t for t in texts], normalize_embeddings=True)
     np.testing.assert_allclose(smoothed, fp32.embed_passages(texts), atol=2e-5)
@@ -178,3 +178,23 @@ def test_smoothed_int8_is_closer_to_fp32_than_plain_int8(model_path, fp32, int8)
     smoothed_cosine = (int8.embed_passages(passages) * reference).sum(1)
     assert smoothed_cosine.mean() > plain_cosine.mean() and smoothed_cosine.min() > 0.99, (smoothed_cosine,
                                                                                           plain_cosine)
+
+
+@pytest.mark.slow
+def test_calibration_is_cached_in_the_model_folder_and_a_damaged_cache_is_recomputed(model_path, tmp_path):
+    import shutil
+
+    from sentence_transformers import SentenceTransformer
+
+    from rag.embedder import PEAKS_FILE, cached_activation_peaks
+
+    folder = tmp_path / "model"
+    shutil.copytree(model_path, folder, ignore=shutil.ignore_patterns(PEAKS_FILE))
+    model = SentenceTransformer(str(folder), device="cpu")
+    first = cached_activation_peaks(model, str(folder))
+    assert (folder / PEAKS_FILE).is_file() and len(first) == 12 * 6 + 1
+    again = cached_activation_peaks(None, str(folder))  # read back: no model needed
+    assert again.keys() == first.keys() and all(np.array_equal(again[k], first[k]) for k in first)
+    (folder / PEAKS_FILE).write_bytes(b"not a numpy file")
+    recomputed = cached_activation_peaks(model, str(folder))
+    assert all(np.allclose(recomputed[k], first[k]) for k in first)
