@@ -102,7 +102,9 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
     question_vector = opened.embed_query(standalone)
     views = [opened.store.chunk_views(opened.store.row_of(h.chunk_id)) for h in hits]
     passages = build_passages(hits, views, question_vector, config.prompt_chars)
-    ranked = rank_sentences(standalone, question_vector, passages, asked=question if standalone != question else None)
+    focus_doc = conversation_article(opened, turns) if standalone != question else None
+    ranked = rank_sentences(standalone, question_vector, passages, asked=question if standalone != question else None,
+                            focus_doc=focus_doc)
     timings["retrieve_s"] = _since(tick)
 
     tick = time.perf_counter()
@@ -135,6 +137,18 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
     return Answer(question=question, text=text, abstained=abstained, citations=citations, contexts=contexts,
                   timings=timings, llm=used, language=language,
                   standalone_question=standalone if standalone != question else None, fallback=fallback)
+
+
+def conversation_article(opened: Index, history: list[tuple[str, str]]) -> str | None:
+    """The article the previous turn was about: the best hit for its question and answer (markers removed).
+
+    A follow-up's sentences from this article rank higher (`rag.extractive.FOCUS_WEIGHT`).
+    """
+    if not history:
+        return None
+    asked, answered = history[-1]
+    hits = opened.search(f"{asked} {MARKER.sub('', answered)}".strip(), k=1)
+    return hits[0].doc_id if hits else None
 
 
 def _answerable(ranked: list[ExtractedSentence], passages: list[Passage], question_vector, language: str,

@@ -112,6 +112,33 @@ def test_ranker_prefers_the_sentence_holding_the_asked_kind_of_answer():
     assert [(p.n, p.text) for p in focused] == [(1, "会谈持续了约90分钟。")] and focused[0].sentences == sentences
 
 
+def test_ranker_prefers_the_article_the_conversation_is_about():
+    from rag.citations import Passage
+    from rag.extractive import rank_sentences
+
+    def passage(n, doc, sentence):
+        hit = Hit(f"{doc}#0", doc, None, None, None, sentence, 1.0)
+        return Passage(n, hit, sentence, [sentence], np.ones((1, 4), dtype="float32") / 2)
+
+    passages = [passage(1, "peace-plan.txt", "会谈持续时长:近5个小时;"),
+                passage(2, "geneva.txt", "会谈持续了约90分钟。")]
+    question_vector = np.ones(4, dtype="float32") / 2
+    assert rank_sentences("会谈持续了多久？", question_vector, passages)[0].passage.hit.doc_id == "peace-plan.txt"
+    focused = rank_sentences("会谈持续了多久？", question_vector, passages, focus_doc="geneva.txt")
+    assert focused[0].passage.hit.doc_id == "geneva.txt"
+
+
+def test_a_follow_up_stays_on_the_article_of_the_previous_turn(sample_index):
+    """samples_qa a000-03: after "美俄外长在哪里会谈？" the peace-plan article's "近5个小时" outranked Geneva's
+    90 minutes."""
+    from rag.answering import conversation_article
+
+    history = [("美俄外长在哪里会谈？", "在瑞士日内瓦[1]。")]
+    assert conversation_article(sample_index, history) == GENEVA and conversation_article(sample_index, []) is None
+    ans = rag.ask("会谈持续了多久？", index=sample_index, llm="extractive", history=history)
+    assert "90分钟" in ans.text and ans.citations[0].doc_id == GENEVA
+
+
 class _FaultyHandler(http.server.BaseHTTPRequestHandler):
     mode = "500"
 
