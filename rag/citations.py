@@ -37,6 +37,7 @@ sentence as their quote.
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from collections.abc import Callable
@@ -139,6 +140,7 @@ def unsupported_numbers(claim: str, source: str) -> list[str]:
     return missing
 
 
+@functools.lru_cache(maxsize=512)  # each passage is read once per claim
 def _arabic(text: str) -> str:
     """`text` with Chinese numerals written in digits ("两份" -> "2份", "百分之五" -> "5%"), via cn2an."""
     if not _HAS_HAN_NUMERAL.search(text):
