@@ -214,9 +214,10 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
     """(answer or None for abstention, citations, problem or None, what the model pointed at or None: the chunk
     id of a passage it cited, or the sentence that contradicts it).
 
-    An answer with a citation but no answer in its words (see `no_answer_words`), or with a number that no
-    passage gives (see `rag.citations.unsupported_numbers`), is a problem that names the cited passage: `ask`
-    then quotes that passage's best sentence. An answer in the wrong language is
+    An answer with a citation but no answer in its words (see `no_answer_words`) is a problem that names the
+    cited passage: `ask` then quotes that passage's best sentence. An answer with a number that no passage
+    gives (see `rag.citations.unsupported_numbers`) names the shown sentence holding its digits, which `ask`
+    quotes. An answer in the wrong language is
     translated by the same model (a short call: the answer alone, its [n] markers kept) and checked again;
     regenerating from the sources slipped again on most such questions.
     """
