@@ -216,8 +216,7 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
 
     An answer with a citation but no answer in its words (see `no_answer_words`) is a problem that names the
     cited passage: `ask` then quotes that passage's best sentence. An answer with a number that no passage
-    gives (see `rag.citations.unsupported_numbers`) names the shown sentence holding its digits, which `ask`
-    quotes. An answer in the wrong language is
+    gives (see `rag.citations.unsupported_numbers`) is an abstention. An answer in the wrong language is
     translated by the same model (a short call: the answer alone, its [n] markers kept) and checked again;
     regenerating from the sources slipped again on most such questions.
     """
@@ -236,11 +235,11 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
         return None, [], f"a citation without an answer: {raw[:60]!r}", pointed
     if echoes_question(question, raw):
         return None, [], None, None  # the question restated as its answer: nothing found, abstain
-    # a number no source gives, as when "近10亿美元" became "$10 billion": quote the cited passage instead
-    misread = unsupported_numbers(raw, " ".join(source_text(p) for p in passages))
-    if pointed and misread:
-        problem = f"a number none of its sources gives ({misread[0]}): {raw[:60]!r}"
-        return None, [], problem, _sentence_with_digits(passages, misread[0]) or pointed
+    # a number no source gives ("近10亿美元" read as "$10 billion"; "$10 billion" of aid invented for an
+    # unanswerable question): an unsupported claim, so abstain. Quoting the sentence with its digits instead
+    # fixed the first and turned the second into an answer.
+    if unsupported_numbers(raw, " ".join(source_text(p) for p in passages)):
+        return None, [], None, None
     # a yes against a negation in any sentence the model saw (it may cite another passage: a001-10)
     negated = next((p for p in passages if contradicts_negation(question, raw, p.text)), None)
     if negated:
@@ -264,14 +263,6 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
     if not repaired.empty and is_in_language(repaired.text, language):
         return repaired.text, repaired.citations, None, None
     return None, [], f"answered in the wrong language, and the translation did not hold: {raw[:60]!r}", None
-
-
-def _sentence_with_digits(passages: list[Passage], number: str) -> str | None:
-    """The first sentence shown to the model that holds the digits of `number` ("10" of "10 billion"): the
-    sentence it misread."""
-    digits = re.match(r"[\d,.]*\d", number).group().replace(",", "")
-    return next((sentence for p in passages for sentence in p.sentences
-                 if sentence in p.text and digits in sentence.replace(",", "")), None)
 
 
 def contradicts_negation(question: str, answer: str, source: str) -> bool:

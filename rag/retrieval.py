@@ -13,6 +13,8 @@ from enum import Enum
 
 import numpy as np
 
+from rag.crosslingual import chinese_keywords
+from rag.language import detect_language
 from rag.schema import Hit
 from vectorstore.index import ArticleIndex
 from vectorstore.keyword import tokenize
@@ -55,6 +57,20 @@ def reciprocal_rank_fusion(rankings: list[np.ndarray], k: int = 60) -> list[tupl
         for rank, row in enumerate(ranking, start=1):
             fused[int(row)] = fused.get(int(row), 0.0) + 1.0 / (k + rank)
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def keyword_query(query: str) -> list[str]:
+    """The BM25 tokens of `query`; an English query also gets its Chinese keywords (`rag.crosslingual`).
+
+    >>> keyword_query("日内瓦会谈")
+    ['日内瓦', '会谈']
+    >>> "日内瓦" in keyword_query("talks in Geneva")
+    True
+    """
+    tokens = tokenize(query)
+    if detect_language(query) == "en":
+        tokens += tokenize(" ".join(chinese_keywords(query)))
+    return tokens
 
 
 def parse_filters(filters: dict | None) -> dict:
@@ -128,7 +144,7 @@ class HybridRetriever:
         return self.store.dense_search(self.embed_query(query), depth, allowed)
 
     def _keyword(self, query: str, depth: int, allowed: np.ndarray | None):
-        scores = self.store.keyword.scores(tokenize(query))
+        scores = self.store.keyword.scores(keyword_query(query))
         if allowed is not None:
             masked = np.full_like(scores, -np.inf)
             masked[allowed] = scores[allowed]

@@ -58,6 +58,16 @@ def test_bm25_uses_chinese_word_segmentation(sample_index):
 
 
 @pytest.mark.slow
+def test_bm25_answers_english_questions_through_chinese_keywords(sample_index):
+    # samples_qa a003-03: dense search put the 2017 phone call first; the keywords 莫斯科/倡议/拉夫罗夫 do not
+    hits = sample_index.search("Which Chinese initiative did Lavrov speak positively of in the Moscow talks?", k=1,
+                               mode="bm25")
+    assert hits and hits[0].doc_id == MOSCOW_2020 and "倡议" in hits[0].text
+    assert sample_index.search("Where was the NATO foreign ministers' meeting held?", k=1, mode="bm25")[0].doc_id \
+        == "004_686a690c1eedcf70.txt"
+
+
+@pytest.mark.slow
 def test_filters_on_source_and_date(sample_index):
     only_2017 = sample_index.search("拉夫罗夫", k=10, filters={"date": [(">=", "2017-01-01"), ("<", "2018-01-01")]})
     assert only_2017 and {h.doc_id for h in only_2017} == {PHONE_2017}

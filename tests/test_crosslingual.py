@@ -1,0 +1,34 @@
+"""rag.crosslingual: Chinese keywords for English questions, from CC-CEDICT glosses."""
+
+from rag.crosslingual import TRANSLATIONS_PER_PHRASE, chinese_keywords, gloss_index
+from rag.retrieval import keyword_query
+from vectorstore.keyword import tokenize
+
+
+def test_names_and_phrases_get_their_chinese_words():
+    words = chinese_keywords("Where was the NATO foreign ministers' meeting held in Brussels?")
+    assert {"北约", "布鲁塞尔"} <= set(words)
+    assert "日内瓦" in chinese_keywords("How long did the talks in Geneva last?")
+    # a possessive and a plural are looked up as the word itself
+    assert "俄罗斯" in chinese_keywords("Russia's troops") and "会谈" in chinese_keywords("talks")
+
+
+def test_stop_words_alone_bring_nothing_and_each_phrase_brings_at_most_two():
+    assert chinese_keywords("What did they say about it?") == []
+    assert chinese_keywords("") == [] and chinese_keywords("会谈持续了多久？") == []
+    for phrase in ("initiative", "security", "talks", "Moscow"):
+        assert 1 <= len(chinese_keywords(phrase)) <= TRANSLATIONS_PER_PHRASE, phrase
+
+
+def test_the_gloss_index_keeps_the_head_of_each_gloss():
+    glosses = gloss_index()
+    assert ("莫斯科", False) in glosses["moscow"]  # from "Moscow, capital of Russia"
+    assert ("倡议", True) in glosses["suggest"]  # from "to suggest"
+    assert glosses["russia"][0] == ("俄罗斯", True)  # an exact gloss before "Russia, China and North Korea"
+    assert all(len(word) >= 2 for word, _ in glosses["moscow"])
+
+
+def test_only_english_queries_are_expanded():
+    assert keyword_query("日内瓦会谈") == tokenize("日内瓦会谈")
+    english = keyword_query("talks in Geneva")
+    assert english[:2] == tokenize("talks in Geneva") and "日内瓦" in english
