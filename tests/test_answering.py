@@ -347,3 +347,18 @@ def test_a_yes_is_checked_against_every_sentence_the_model_saw(sample_index):
     text, citations, problem, pointed = _generate_verified(model, question, passages, "en", sample_index, None, {})
     assert text is None and "negation" in problem
     assert pointed == next(p.hit.chunk_id for p in passages if p.n == negated)
+
+
+@pytest.mark.parametrize("llm", ["local", "extractive"])
+def test_a_question_about_the_next_meeting_is_not_answered_with_this_one(sample_index, monkeypatch, llm):
+    """samples_qa u-01: asked where the NEXT talks will be held, the model answered with this meeting's city,
+    which its passage supports. A supporting sentence must speak of the future."""
+    import rag.answering
+
+    model = _PointingModel("日内瓦举行会谈", "日内瓦[{n}]")
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask("拉夫罗夫和布林肯下一次会谈在哪里举行？", index=sample_index, llm=llm)
+    assert ans.abstained and not ans.citations and ans.text == "资料中没有相关信息。"
+    # the same answer to the question about this meeting stands
+    ans = rag.answering.ask("拉夫罗夫和布林肯在哪里举行会谈？", index=sample_index, llm=llm)
+    assert not ans.abstained and "日内瓦" in ans.text
