@@ -128,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--llm", metavar="BACKENDS",
                    help="also ask every question with these backends (comma-separated: local,api,extractive) and "
                         "report answer accuracy, abstention, citation validity/support, language match, latency "
-                        "(JSONL datasets); writes answers.json/.md/.png to --out")
+                        "(JSONL or SQuAD-style datasets); writes answers.json/.md/.png to --out")
     p.add_argument("--answer-sample", type=int, metavar="N",
                    help="with --llm, ask only a random N of the questions (fixed seed: the same N every run); "
                         "retrieval still scores all of them. All of CMRC 2018 takes ~3 h with the local model")
