@@ -309,6 +309,8 @@ def _cmd_models(args, config: Config) -> int:
 def _cmd_eval(args, config: Config) -> int:
     from rag.evaluation import run_eval, write_report
 
+    if args.answer_sample is not None and (args.answer_sample < 1 or not args.llm):
+        raise ConfigError("--answer-sample needs a positive number of questions and --llm")
     modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
     report = run_eval(args.dataset, index=args.index, corpus=args.corpus, out=None, modes=modes,
                       progress=False if args.quiet else None, config=config)

@@ -96,3 +96,9 @@ def test_cli_eval_with_an_answer_sample_writes_the_report(sample_index, tmp_path
     assert (out / "answers.png").stat().st_size > 0
     retrieval = json.loads((out / "retrieval.json").read_text(encoding="utf-8"))
     assert len(retrieval["items"]) == 3 and "| hybrid |" in capsys.readouterr().out  # retrieval: every question
+
+
+@pytest.mark.parametrize("extra", [["--llm", "extractive", "--answer-sample", "0"], ["--answer-sample", "5"]])
+def test_cli_eval_refuses_a_bad_answer_sample_before_any_work(tmp_path, capsys, extra):
+    code = main(["eval", str(tmp_path / "missing.jsonl"), *extra])
+    assert code == 2 and "--answer-sample needs" in capsys.readouterr().err
