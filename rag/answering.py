@@ -63,10 +63,10 @@ _NEGATION = re.compile(r"(?!不断|不少|不仅|不过|不但|不久|不同)不
                        r"\b(?:not|no|never|neither|nor)\b|n't", re.I)
 # A question about the next/upcoming event ("下一次会谈在哪里举行？") is not answered by a sentence about this one:
 # the 1.5B model answered it with this meeting's city (samples_qa u-01). Its support must speak of the future.
-_ASKS_NEXT = re.compile(r"下一次|下次|下一轮|下轮|下一场|下一步|接下来|\bnext\b|\bupcoming\b|\bfuture\b", re.I)
-_FUTURE = re.compile(r"将|下一次|下次|下一轮|下轮|下一场|下一步|接下来|计划|定于|拟|即将|预计|"
-                     r"未来|明年|下周|下月|下个月|届时|"
-                     r"\b(?:will|next|plans?|planned|scheduled|upcoming|expected|future)\b", re.I)
+_NEXT = r"下一次|下次|下一轮|下轮|下一场|下一步|接下来|\b(?:next|upcoming|future)\b"
+_ASKS_NEXT = re.compile(_NEXT, re.I)
+_FUTURE = re.compile(_NEXT + r"|将|计划|定于|拟|即将|预计|未来|明年|下周|下月|下个月|届时|"
+                     r"\b(?:will|plans?|planned|scheduled|expected)\b", re.I)
 _LATEST = re.compile(r"latest|most recent|newest|最新|最近", re.I)
 _YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 
