@@ -33,7 +33,7 @@ from collections.abc import Callable
 from rag.citations import MARKER, Passage, han_bigram_recall, source_text, unsupported_numbers, verify_citations
 from rag.config import Config
 from rag.conversation import context_prepended, standalone_question
-from rag.extractive import MIN_SCORE, ExtractedSentence, rank_sentences, template_answer
+from rag.extractive import MIN_SCORE, ExtractedSentence, answer_types, rank_sentences, template_answer
 from rag.index import Index, open_index
 from rag.language import detect_language, is_in_language
 from rag.prompting import ABSTAIN, NOT_FOUND, build_messages, build_passages, build_translation_messages, focus_passages
@@ -222,8 +222,10 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
     """(answer or None for abstention, citations, problem or None, what the model pointed at or None: the chunk
     id of a passage it cited, or the sentence that contradicts it).
 
-    An answer with a citation but no answer in its words (see `no_answer_words`) is a problem that names the
-    cited passage: `ask` then quotes that passage's best sentence. An answer with a number that no passage
+    An answer with a citation but no answer in its words (see `no_answer_words`), or that only restates a
+    question asking for a name, place, time or number (`echoes_question`, `rag.extractive.answer_types`)
+    before its citation, is a problem that names the cited passage: `ask` then quotes that passage's best
+    sentence. Any other restated question is an abstention. An answer with a number that no passage
     gives (see `rag.citations.unsupported_numbers`) is an abstention. An answer in the wrong language is
     translated by the same model (a short call: the answer alone, its [n] markers kept) and checked again;
     regenerating from the sources slipped again on most such questions.
@@ -239,10 +241,13 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
     if _ABSTENTION.search(raw) and len(raw) < 80:
         return None, [], None, None
     pointed = next((p.hit.chunk_id for n in MARKER.findall(raw) for p in passages if str(p.n) == n), None)
-    if pointed and no_answer_words(raw):
+    echoed = echoes_question(question, raw)
+    # it knows where the answer is, not how to say it: "... is [1].", or the question restated with a
+    # citation when a name, place, time or number is asked for (samples_qa a001-03)
+    if pointed and (no_answer_words(raw) or (echoed and answer_types(question))):
         return None, [], f"a citation without an answer: {raw[:60]!r}", pointed
-    if echoes_question(question, raw):
-        return None, [], None, None  # the question restated as its answer: nothing found, abstain
+    if echoed:
+        return None, [], None, None  # the question restated as its answer ("哪五个国家...?" u-07): abstain
     # a number no source gives ("近10亿美元" read as "$10 billion"; "$10 billion" of aid invented for an
     # unanswerable question): an unsupported claim, so abstain. Quoting the sentence with its digits instead
     # fixed the first and turned the second into an answer.

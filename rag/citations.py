@@ -11,6 +11,10 @@ An answer sentence (a *claim*) keeps a citation `[n]` only when passage n suppor
    multilingual-e5 puts translations close together). A short claim ("Germany") is embedded after the
    question it answers. A Chinese claim about a Chinese passage must pass on words: embedded after its
    question, an invented "瑞尔酒店" is as close to a passage about the same meeting as a true answer.
+3. **Short English answers** ("Brussels", "Two"): their cosine says little either way (0.795 for the right
+   "Brussels", 0.802 for a wrong "Five drafts" after their questions), so their own words decide
+   (`short_claim_support`): an English number word must give a number of the passage, and when every
+   other new word has a CC-CEDICT translation in the passage ("Brussels" -> 布鲁塞尔) the claim is supported.
 
 A marker that points at no given passage is dropped; a claim without a supported citation is
 re-attributed to the passage that supports it best, or removed. If nothing is left, the answer becomes
@@ -176,20 +180,31 @@ def source_text(passage: Passage) -> str:
     return f"{passage.hit.text} {passage.hit.title or ''} {passage.hit.date or ''}"
 
 
-def support(claim: str, claim_vector: np.ndarray | None, passage: Passage) -> tuple[float, int]:
+def support(claim: str, claim_vector: np.ndarray | None, passage: Passage,
+            question: str | None = None) -> tuple[float, int]:
     """How well `passage` supports `claim`: (score, index of the best sentence); score 0 = unsupported.
 
     The score is the larger of the bigram recall (when >= LEXICAL_MIN) and the best sentence cosine
     (when >= SEMANTIC_MIN; only across languages: a Chinese claim about a Chinese passage needs the
-    bigrams); a number missing from the passage makes it 0.
+    bigrams); a number missing from the passage makes it 0. With `question`, a short English claim is
+    judged on its words first (`short_claim_support`): found, it scores 1; contradicted, 0.
     """
     if unsupported_numbers(claim, source_text(passage)):
+        return 0.0, 0
+    short = short_claim_support(claim, question, source_text(passage)) if question is not None else None
+    if short is False:
         return 0.0, 0
     cosines = passage.vectors @ claim_vector if claim_vector is not None and len(passage.vectors) else np.zeros(1)
     best_sentence = int(np.argmax(cosines)) if len(cosines) else 0
     semantic = float(cosines.max()) if len(cosines) else 0.0
     lexical = han_bigram_recall(claim, passage.hit.text)
-    if lexical >= LEXICAL_MIN and len(passage.sentences) > 1:
+    if short:
+        lexical = 1.0
+        if len(cosines) > 1:  # the sentence holding the answer's words, not merely the question's
+            best_sentence = max(range(len(passage.sentences)),
+                                key=lambda i: (bool(short_claim_support(claim, question, passage.sentences[i])),
+                                               float(cosines[i])))
+    elif lexical >= LEXICAL_MIN and len(passage.sentences) > 1:
         best_sentence = max(range(len(passage.sentences)),
                             key=lambda i: han_bigram_recall(claim, passage.sentences[i]))
     if _mostly_han(claim) and _mostly_han(passage.hit.text):
@@ -223,11 +238,11 @@ def verify_citations(answer: str, passages: list[Passage], embed_claim: Callable
         cited = [int(n) for n in MARKER.findall(sentence) if int(n) in by_n]
         supported = []
         for n in dict.fromkeys(cited):
-            score, best = support(claim, vector, by_n[n])
+            score, best = support(claim, vector, by_n[n], question)
             if score > 0:
                 supported.append((n, best))
         if not supported:  # uncited or wrongly cited: the passage that supports it best, if any
-            scored = [(support(claim, vector, p), p.n) for p in passages]
+            scored = [(support(claim, vector, p, question), p.n) for p in passages]
             (score, best), n = max(scored, key=lambda item: item[0][0]) if scored else ((0.0, 0), 0)
             if score > 0:
                 supported = [(n, best)]
@@ -245,8 +260,9 @@ def verify_citations(answer: str, passages: list[Passage], embed_claim: Callable
         markers = "".join(f"[{renumber[n]}]" for n in ns)
         # the marker goes before the sentence's closing punctuation
         match = re.match(r"^(.*?)([。！？!?.;；]*)$", claim, flags=re.S)
-        body, punct = match.group(1), match.group(2)
-        text_parts.append(f"{body}{markers}{punct}" if punct else f"{body}{markers}")
+        body, punct = match.group(1).rstrip(), match.group(2)
+        space = "" if _mostly_han(body) else " "  # "Brussels [1]", "约90分钟[1]"
+        text_parts.append(f"{body}{space}{markers}{punct}")
     joiner = "" if text_parts and all(_mostly_han(p) for p in text_parts) else " "
     citations = [
         Citation(renumber[n], by_n[n].hit.chunk_id, by_n[n].hit.doc_id, by_n[n].hit.title, by_n[n].hit.date,
@@ -254,6 +270,53 @@ def verify_citations(answer: str, passages: list[Passage], embed_claim: Callable
         for n in order
     ]
     return VerifiedAnswer(joiner.join(text_parts).strip(), citations, removed)
+
+
+_ENGLISH_UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+                  "sixteen seventeen eighteen nineteen").split()
+_ENGLISH_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+ENGLISH_NUMBER_WORDS = {word: value for value, word in enumerate(_ENGLISH_UNITS)} | {
+    word: 10 * value for value, word in enumerate(_ENGLISH_TENS, start=2)}
+
+
+def short_claim_support(claim: str, question: str, source: str) -> bool | None:
+    """For a short English `claim` answering `question`: True when `source` (Chinese) holds all its new
+    words, False when it lacks a number the claim names in words, None when the words cannot tell.
+
+    New words are those not in the question nor stop words. A number word ("two", "five") must be a
+    number of the source ("两份" is 2); every other new word needs a CC-CEDICT translation in the source
+    (`rag.crosslingual.gloss_index`). Claims that are long or mostly Chinese give None.
+
+    >>> q = "How many draft agreements did Russia propose?"
+    >>> short_claim_support("Two [1].", q, "俄罗斯曾提出两份草案"), short_claim_support("Five.", q, "两份草案")
+    (True, False)
+    >>> short_claim_support("Brussels", "Where was the meeting held?", "北约外长会3日在布鲁塞尔如期举行")
+    True
+    >>> short_claim_support("Scholz", "With whom did he meet?", "他与德国总理朔尔茨会面") is None  # not in CC-CEDICT
+    True
+    """
+    from rag.crosslingual import STOP_WORDS, gloss_index
+
+    text = MARKER.sub("", claim).strip()
+    if _mostly_han(text) or len(text.split()) > SHORT_CLAIM_WORDS or len(text) > 40:
+        return None
+    asked = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)?", text)]
+    new = [w for w in words if w not in asked and w not in STOP_WORDS]
+    if not new:
+        return None
+    source_values = {round(value, 6) for _, value, _ in quantities(source)}
+    glosses = gloss_index()
+    found = True
+    for word in new:
+        parts = word.split("-")
+        if all(part in ENGLISH_NUMBER_WORDS for part in parts):
+            if sum(ENGLISH_NUMBER_WORDS[part] for part in parts) not in source_values:
+                return False
+            continue
+        translations = glosses.get(word) or (glosses.get(word[:-1], []) if word.endswith("s") else [])
+        found = found and any(chinese in source for chinese, _ in translations)
+    return True if found else None
 
 
 def _mostly_han(text: str) -> bool:

@@ -24,7 +24,7 @@ from importlib import resources
 TRANSLATIONS_PER_PHRASE = 2
 MAX_PHRASE_WORDS = 3
 
-_STOP_WORDS = frozenset(
+STOP_WORDS = frozenset(
     "a an the of to in on at by for with and or is are was were be been being did does do done what which who "
     "whom whose when where why how that this these those it its they them their he she his her as from about "
     "into than then there according say said says".split())
@@ -43,7 +43,7 @@ def chinese_keywords(question: str, per_phrase: int = TRANSLATIONS_PER_PHRASE) -
     for n in range(MAX_PHRASE_WORDS, 0, -1):
         for i in range(len(words) - n + 1):
             phrase = words[i : i + n]
-            if phrase[0] in _STOP_WORDS or phrase[-1] in _STOP_WORDS:
+            if phrase[0] in STOP_WORDS or phrase[-1] in STOP_WORDS:
                 continue
             text = " ".join(phrase)
             translations = glosses.get(text) or (glosses.get(text[:-1], []) if text.endswith("s") else [])

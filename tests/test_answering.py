@@ -295,6 +295,40 @@ def test_a_citation_without_an_answer_quotes_the_cited_passage(sample_index, mon
     assert not ans.abstained and "尚月" in ans.text and "尚月" in ans.citations[0].quote
 
 
+def test_the_question_restated_with_a_citation_quotes_the_cited_passage(sample_index, monkeypatch):
+    """samples_qa a001-03: asked "With whom ...?", the model restated the question and cited the right passage.
+    A restated question citing nothing stays an abstention (test_an_answer_that_restates_the_question_...)."""
+    import rag.answering
+
+    question = "With whom did NATO Secretary General Stoltenberg hold a press conference in Berlin?"
+    model = _PointingModel("朔尔茨", question + " [{n}]")
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask(question, index=sample_index, llm="local")
+    assert ans.llm == "extractive" and "citation without an answer" in ans.fallback
+    assert not ans.abstained and "朔尔茨" in ans.text and "朔尔茨" in ans.citations[0].quote
+
+
+@pytest.mark.parametrize("template, fact, question, answered", [
+    ("Brussels [{n}]", "布鲁塞尔", "Where was the NATO foreign ministers' meeting held on the 3rd?", True),
+    ("Paris [{n}]", "布鲁塞尔", "Where was the NATO foreign ministers' meeting held on the 3rd?", False),
+    ("Two [{n}].", "两份", "How many draft security guarantee agreements did Russia propose to the US and NATO "
+                          "last December?", True),
+    ("Five [{n}].", "两份", "How many draft security guarantee agreements did Russia propose to the US and NATO "
+                           "last December?", False),
+])
+def test_a_short_english_answer_stands_on_its_words(sample_index, monkeypatch, template, fact, question, answered):
+    """samples_qa a004-02, a000-09: the model's right one-word answers were removed as unsupported (cosine
+    0.795/0.796 with the real embedder, below SEMANTIC_MIN); the wrong ones must still be."""
+    import rag.answering
+
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (_PointingModel(fact, template), None))
+    ans = rag.answering.ask(question, index=sample_index, llm="local")
+    assert ans.llm == "local" and ans.fallback is None
+    assert ans.abstained is not answered
+    if answered:
+        assert ans.text == template.format(n=1) and fact in ans.citations[0].quote
+
+
 def test_a_misread_amount_is_an_abstention(sample_index, monkeypatch):
     """samples_qa a004-07: the model read "近10亿美元" (nearly 1 billion dollars) as "$10 billion"; u-10: it
     invented "$10 billion" of aid from the same sentence. A number no source gives is an unsupported claim."""

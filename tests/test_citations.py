@@ -9,6 +9,7 @@ from rag.citations import (
     han_bigram_recall,
     normalize_markers,
     quantities,
+    short_claim_support,
     support,
     unsupported_numbers,
     verify_citations,
@@ -133,3 +134,29 @@ def test_a_chinese_claim_about_chinese_text_needs_its_words_not_just_its_meaning
     assert out.empty and out.removed == ["瑞尔酒店"]
     assert support("会谈持续了约90分钟", near, passage)[0] >= 0.5  # the true claim still passes on its words
     assert support("The talks lasted about 90 minutes.", near, passage)[0] == pytest.approx(1.0)  # across languages
+
+
+def test_a_short_english_answer_is_judged_by_its_own_words():
+    """samples_qa a004-02 / a000-09: "Brussels" and "Two" were right but scored 0.795 and 0.796 (below
+    SEMANTIC_MIN) after their questions; a wrong "Five" scores as high. Their words decide instead."""
+    nato = _passage(1, "欧洲方面,在2日俄美会谈结束后,北约外长会3日在布鲁塞尔如期举行。")
+    drafts = _passage(1, "去年12月,俄罗斯曾向美国和北约提出并公布两份安全保障协议草案。")
+    for passage in (nato, drafts):
+        passage.vectors = np.eye(len(passage.sentences), 4, dtype="float32")
+    near = np.array([1, 0, 0, 0], dtype="float32")  # what a cosine may say about any of these claims
+    far = np.zeros(4, dtype="float32")  # ... or against them
+    where = "Where was the NATO foreign ministers' meeting held on the 3rd?"
+    how_many = "How many draft security guarantee agreements did Russia propose?"
+    assert short_claim_support("Brussels", where, nato.hit.text) is True
+    assert verify_citations("Brussels [1]", [nato], lambda text: far, question=where).text == "Brussels [1]"
+    assert verify_citations("Two [1].", [drafts], lambda text: far, question=how_many).text == "Two [1]."
+    # a number word the passage does not give is unsupported, however close the embedding
+    assert short_claim_support("Five drafts", how_many, drafts.hit.text) is False
+    assert verify_citations("Five [1].", [drafts], lambda text: near, question=how_many).empty
+    # words the dictionary cannot tell about leave it to the embedding: a wrong city is not "found"
+    assert short_claim_support("Paris", where, nato.hit.text) is None
+    assert verify_citations("Paris [1]", [nato], lambda text: far, question=where).empty
+    # only short English claims: a sentence, or Chinese, is for the other checks
+    assert short_claim_support("The meeting was held in Brussels on the 3rd of the month [1].", where,
+                               nato.hit.text) is None
+    assert short_claim_support("布鲁塞尔", where, nato.hit.text) is None
