@@ -321,13 +321,32 @@ def echoes_question(question: str, answer: str) -> bool:
     False
     >>> echoes_question("Which countries pledged money?", "The countries pledged money [1].")
     True
+    >>> echoes_question("Whose role did Lavrov say Russia values?", "Lavrov said Russia valued the role.")
+    True
     """
     text = MARKER.sub("", answer)
     if len(re.findall(r"[\u4e00-\u9fff]", text)) >= 8:
         return han_bigram_recall(text, question) >= 0.9
-    words = re.findall(r"[a-z0-9]+", text.lower())
-    asked = set(re.findall(r"[a-z0-9]+", question.lower()))
+    words = [_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())]
+    asked = {_stem(w) for w in re.findall(r"[a-z0-9]+", question.lower())}
     return len(words) >= 4 and all(w in asked or w in _FILLER for w in words)
+
+
+def _stem(word: str) -> str:
+    """A crude English stem, enough to see a restated question: "said"/"say", "valued"/"values" (a003-08).
+
+    >>> [_stem(w) for w in ("said", "says", "valued", "values", "held", "talks", "was")]
+    ['say', 'say', 'valu', 'valu', 'hold', 'talk', 'was']
+    """
+    word = _IRREGULAR.get(word, word)
+    for suffix in ("ing", "ed", "es", "s", "d"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+_IRREGULAR = {"said": "say", "says": "say", "met": "meet", "held": "hold", "took": "take", "made": "make",
+              "gave": "give", "went": "go", "spoke": "speak", "told": "tell", "called": "call"}
 
 
 _FILLER = frozenset("the a an of to in on at by for with and is are was were be been did does do that this it its "

@@ -369,6 +369,20 @@ def test_an_answer_that_restates_the_question_is_an_abstention(sample_index, mon
     assert ans.abstained and ans.llm == "local" and not ans.citations and ans.fallback is None
 
 
+def test_a_restated_question_in_other_word_forms_is_an_abstention(sample_index, monkeypatch):
+    """samples_qa a003-08: "Whose central role ... did Lavrov say Russia values?" answered "Lavrov said Russia
+    valued the central role in regional cooperation [1]." - the question again, in other tenses, without the
+    whose (东盟)."""
+    import rag.answering
+
+    model = _SlippingModel(["Lavrov said Russia valued the central role in regional cooperation [1]."])
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask("Whose central role in regional cooperation did Lavrov say Russia values?",
+                            index=sample_index, llm="local")
+    assert len(model.asked) == 1, "the question must get past the relevance gate to reach the model"
+    assert ans.abstained and ans.llm == "local" and not ans.citations and ans.fallback is None
+
+
 def test_a_yes_is_checked_against_every_sentence_the_model_saw(sample_index):
     """samples_qa a001-10: the model read "北约不会放弃..." and answered "NATO will give up ...", citing another
     passage (which the cross-lingual support check then accepted)."""
