@@ -160,3 +160,22 @@ def test_a_short_english_answer_is_judged_by_its_own_words():
     assert short_claim_support("The meeting was held in Brussels on the 3rd of the month [1].", where,
                                nato.hit.text) is None
     assert short_claim_support("布鲁塞尔", where, nato.hit.text) is None
+
+
+def test_an_english_claim_is_cited_to_the_passage_that_holds_its_answer_words():
+    """samples_qa a002-07: the right answer ("strategic mutual trust") cited the phone call's opening sentence
+    (which the embedding and the "2017" in both accept) instead of the next passage, which says 战略互信."""
+    call = _passage(1, "2017年4月14日晚,外交部长王毅同俄罗斯外长拉夫罗夫通电话。", title="中俄战略沟通",
+                    date="2017-04-15")
+    trust = _passage(2, "双方强调,中俄之间有着牢固的战略互信。", title="中俄战略沟通", date="2017-04-15")
+    for passage in (call, trust):
+        passage.vectors = np.eye(len(passage.sentences), 4, dtype="float32")
+    near = np.array([1, 0, 0, 0], dtype="float32")  # the embedding accepts either passage
+    question = "In the 2017 phone call, what kind of trust did the two sides say exists between China and Russia?"
+    claim = "In the 2017 phone call, the two sides said they had strategic mutual trust [1]."
+    out = verify_citations(claim, [call, trust], lambda text: near, question=question)
+    assert [c.chunk_id for c in out.citations] == ["d2#0"] and "战略互信" in out.citations[0].quote
+    # a claim whose new words no passage holds keeps the model's citation
+    out = verify_citations("In the 2017 phone call, the two sides talked [1].", [call, trust], lambda text: near,
+                           question=question)
+    assert [c.chunk_id for c in out.citations] == ["d1#0"]
