@@ -126,13 +126,18 @@ def quantities(text: str) -> list[tuple[str, float, bool]]:
     return found
 
 
+def _values(text: str) -> set[float]:
+    """The values of the numbers in `text` (see `quantities`), rounded for comparison."""
+    return {round(value, 6) for _, value, _ in quantities(text)}
+
+
 def unsupported_numbers(claim: str, source: str) -> list[str]:
     """The numbers of `claim` (as written) whose value `source` does not give.
 
     A number with a scale word must match a value in the source; a bare number may also match digits
     written in the source ("2022" in "2022-01-24", "07" as "7").
     """
-    values = {round(value, 6) for _, value, _ in quantities(source)}
+    values = _values(source)
     digits = {n.lstrip("0") for n in numbers_in(_arabic(source))}
     missing = []
     for written, value, scaled in quantities(MARKER.sub("", claim)):
@@ -290,11 +295,11 @@ def answer_words_found(claim: str, question: str, source: str) -> int:
     >>> answer_words_found(claim, q, "中俄之间有着牢固的战略互信"), answer_words_found(claim, q, "双方进行了战略沟通")
     (1, 0)
     """
-    from rag.crosslingual import MAX_PHRASE_WORDS, STOP_WORDS, gloss_index
+    from rag.crosslingual import MAX_PHRASE_WORDS, STOP_WORDS, gloss_index, translations
 
     asked = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}
     words = [w.lower() for w in re.findall(r"[A-Za-z]+", MARKER.sub("", claim))]
-    values = {round(value, 6) for _, value, _ in quantities(source)}
+    values = _values(source)
     glosses = gloss_index()
     found = 0
     covered: set[int] = set()
@@ -309,9 +314,7 @@ def answer_words_found(claim: str, question: str, source: str) -> int:
             if n == 1 and phrase[0] in ENGLISH_NUMBER_WORDS:
                 hit = ENGLISH_NUMBER_WORDS[phrase[0]] in values
             else:
-                text = " ".join(phrase)
-                translations = glosses.get(text) or (glosses.get(text[:-1], []) if text.endswith("s") else [])
-                hit = any(chinese in source for chinese, _ in translations)
+                hit = any(chinese in source for chinese in translations(" ".join(phrase), glosses))
             if hit and not all(w in asked for w in phrase):
                 found += 1
                 covered |= span
@@ -323,12 +326,11 @@ def _holders_of_the_answer(claim: str, question: str, vector, passages: list[Pas
     """The citation goes where the answer's words are: when another given passage that supports the claim
     holds more of its new words (`answer_words_found`) than every cited one, it replaces them (samples_qa
     a002-07 cited the phone call's opening sentence for the "战略互信" of the next passage)."""
-    by_n = {p.n: p for p in passages}
     counts = {p.n: answer_words_found(claim, question, source_text(p)) for p in passages}
     best = max(passages, key=lambda p: counts[p.n])
     if best.n in {n for n, _ in supported} or counts[best.n] <= max(counts[n] for n, _ in supported):
         return supported
-    score, sentence = support(claim, vector, by_n[best.n], question)
+    score, sentence = support(claim, vector, best, question)
     return [(best.n, sentence)] if score > 0 else supported
 
 
@@ -348,7 +350,7 @@ def short_claim_support(claim: str, question: str, source: str) -> bool | None:
     >>> short_claim_support("Scholz", "With whom did he meet?", "他与德国总理朔尔茨会面") is None  # not in CC-CEDICT
     True
     """
-    from rag.crosslingual import STOP_WORDS, gloss_index
+    from rag.crosslingual import STOP_WORDS, translations
 
     text = MARKER.sub("", claim).strip()
     if _mostly_han(text) or len(text.split()) > SHORT_CLAIM_WORDS or len(text) > 40:
@@ -358,8 +360,7 @@ def short_claim_support(claim: str, question: str, source: str) -> bool | None:
     new = [w for w in words if w not in asked and w not in STOP_WORDS]
     if not new:
         return None
-    source_values = {round(value, 6) for _, value, _ in quantities(source)}
-    glosses = gloss_index()
+    source_values = _values(source)
     found = True
     for word in new:
         parts = word.split("-")
@@ -367,8 +368,7 @@ def short_claim_support(claim: str, question: str, source: str) -> bool | None:
             if sum(ENGLISH_NUMBER_WORDS[part] for part in parts) not in source_values:
                 return False
             continue
-        translations = glosses.get(word) or (glosses.get(word[:-1], []) if word.endswith("s") else [])
-        found = found and any(chinese in source for chinese, _ in translations)
+        found = found and any(chinese in source for chinese in translations(word))
     return True if found else None
 
 

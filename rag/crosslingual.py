@@ -45,10 +45,20 @@ def chinese_keywords(question: str, per_phrase: int = TRANSLATIONS_PER_PHRASE) -
             phrase = words[i : i + n]
             if phrase[0] in STOP_WORDS or phrase[-1] in STOP_WORDS:
                 continue
-            text = " ".join(phrase)
-            translations = glosses.get(text) or (glosses.get(text[:-1], []) if text.endswith("s") else [])
-            found += [word for word, _ in translations[:per_phrase]]
+            found += translations(" ".join(phrase), glosses)[:per_phrase]
     return list(dict.fromkeys(found))
+
+
+def translations(phrase: str, glosses: dict[str, list[tuple[str, bool]]] | None = None) -> list[str]:
+    """The Chinese words CC-CEDICT gives for a lower-case English `phrase`, best first; a plural falls back
+    to its singular ("talks" -> "talk").
+
+    >>> translations("brussels")
+    ['布鲁塞尔']
+    """
+    glosses = gloss_index() if glosses is None else glosses
+    found = glosses.get(phrase) or (glosses.get(phrase[:-1], []) if phrase.endswith("s") else [])
+    return [word for word, _ in found]
 
 
 @functools.lru_cache(maxsize=1)
