@@ -30,7 +30,15 @@ import re
 import time
 from collections.abc import Callable
 
-from rag.citations import MARKER, Passage, han_bigram_recall, source_text, unsupported_numbers, verify_citations
+from rag.citations import (
+    MARKER,
+    Passage,
+    counts_the_same,
+    han_bigram_recall,
+    source_text,
+    unsupported_numbers,
+    verify_citations,
+)
 from rag.config import Config
 from rag.conversation import context_prepended, standalone_question
 from rag.extractive import MIN_SCORE, ExtractedSentence, answer_types, rank_sentences, template_answer
@@ -119,7 +127,8 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
         pointed = None
         if model is not None:
             text, citations, problem, pointed = _generate_verified(
-                model, asked, focus_passages(ranked, PROMPT_SENTENCES), language, opened, on_token, timings)
+                model, asked, focus_passages(ranked, PROMPT_SENTENCES), language, opened, on_token, timings,
+                best=ranked[0].text)
             if problem:
                 fallback = f"{backend} backend failed ({problem}); answered extractively"
                 model = None
@@ -217,8 +226,8 @@ def _complete(model, messages, on_token: Callable[[str], None] | None = None,
 
 
 def _generate_verified(model, question: str, passages: list[Passage], language: str, opened: Index,
-                       on_token, timings: dict[str, float]) -> tuple[str | None, list[Citation], str | None,
-                                                                     str | None]:
+                       on_token, timings: dict[str, float], best: str | None = None,
+                       ) -> tuple[str | None, list[Citation], str | None, str | None]:
     """(answer or None for abstention, citations, problem or None, what the model pointed at or None: the chunk
     id of a passage it cited, or the sentence that contradicts it).
 
@@ -226,7 +235,9 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
     question asking for a name, place, time or number (`echoes_question`, `rag.extractive.answer_types`)
     before its citation, is a problem that names the cited passage: `ask` then quotes that passage's best
     sentence. Any other restated question is an abstention. An answer with a number that no passage
-    gives (see `rag.citations.unsupported_numbers`) is an abstention. An answer in the wrong language is
+    gives (see `rag.citations.unsupported_numbers`) is an abstention, unless `best` (the ranker's best
+    sentence) counts the same thing by another number (`rag.citations.counts_the_same`): the model
+    misread it, and `ask` quotes it. An answer in the wrong language is
     translated by the same model (a short call: the answer alone, its [n] markers kept) and checked again;
     regenerating from the sources slipped again on most such questions.
     """
@@ -248,10 +259,13 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
         return None, [], f"a citation without an answer: {raw[:60]!r}", pointed
     if echoed:
         return None, [], None, None  # the question restated as its answer ("哪五个国家...?" u-07): abstain
-    # a number no source gives ("近10亿美元" read as "$10 billion"; "$10 billion" of aid invented for an
-    # unanswerable question): an unsupported claim, so abstain. Quoting the sentence with its digits instead
-    # fixed the first and turned the second into an answer.
-    if unsupported_numbers(raw, " ".join(source_text(p) for p in passages)):
+    # a number no source gives: "近10亿美元" read as "$10 billion" (samples_qa a004-07), "数万军队" as
+    # "300,000 troops" (a001-05) - the best sentence counts the same thing, so quote it; or "$10 billion"
+    # of aid invented for an unanswerable question (u-10), whose best sentence names no money: abstain.
+    missing = unsupported_numbers(raw, " ".join(source_text(p) for p in passages))
+    if missing:
+        if best and counts_the_same(raw, best):
+            return None, [], f"a number no source gives ({missing[0]}) for what its best passage counts", best
         return None, [], None, None
     # a yes against a negation in any sentence the model saw (it may cite another passage: a001-10)
     negated = next((p for p in passages if contradicts_negation(question, raw, p.text)), None)

@@ -329,17 +329,11 @@ def test_a_short_english_answer_stands_on_its_words(sample_index, monkeypatch, t
         assert ans.text == template.format(n=1) and fact in ans.citations[0].quote
 
 
-def test_a_misread_amount_is_an_abstention(sample_index, monkeypatch):
-    """samples_qa a004-07: the model read "近10亿美元" (nearly 1 billion dollars) as "$10 billion"; u-10: it
-    invented "$10 billion" of aid from the same sentence. A number no source gives is an unsupported claim."""
+def test_the_right_amount_stands(sample_index, monkeypatch):
+    """The number check that catches "$10 billion" for "近10亿美元" (test_a_misread_number_quotes_the_sentence_it_
+    misread) lets the right amount through (in Chinese: the lexical support check decides alone)."""
     import rag.answering
 
-    model = _PointingModel("近10亿美元", "Five countries pledged about $10 billion through the PURL mechanism [{n}].")
-    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
-    ans = rag.answering.ask("How much money did five countries pledge through the PURL mechanism?",
-                            index=sample_index, llm="local")
-    assert ans.abstained and ans.llm == "local" and not ans.citations and ans.fallback is None
-    # the same check lets the right amount through (in Chinese: the lexical support check decides alone)
     right = _PointingModel("近10亿美元", "有五个国家承诺通过该机制提供总额近10亿美元资金[{n}]。")
     monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (right, None))
     ans = rag.answering.ask("五个国家承诺通过PURL机制提供多少资金？", index=sample_index, llm="local")
@@ -410,3 +404,50 @@ def test_a_question_about_the_next_meeting_is_not_answered_with_this_one(sample_
     # the same answer to the question about this meeting stands
     ans = rag.answering.ask("拉夫罗夫和布林肯在哪里举行会谈？", index=sample_index, llm=llm)
     assert not ans.abstained and "日内瓦" in ans.text
+
+
+@pytest.mark.parametrize("question, fact, reply, quoted", [
+    ("According to the Al Jazeera report, how many troops had Russia massed near Ukraine?", "数万军队",
+     "According to the Al Jazeera report, Russia had massed about 300,000 troops near Ukraine [{n}].", "数万军队"),
+    ("How much money did five countries pledge through the PURL mechanism?", "10亿美元",
+     "Five countries pledged approximately $10 billion through the PURL mechanism [{n}].", "近10亿美元"),
+])
+def test_a_misread_number_quotes_the_sentence_it_misread(sample_index, monkeypatch, question, fact, reply, quoted):
+    """samples_qa a001-05 / a004-07: the local model wrote numbers no source gives for what the best sentence
+    counts. The answer is that sentence, quoted, with a visible fallback - not an abstention."""
+    import rag.answering
+
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (_PointingModel(fact, reply), None))
+    ans = rag.answering.ask(question, index=sample_index, llm="local")
+    assert not ans.abstained and ans.llm == "extractive" and "a number no source gives" in ans.fallback
+    assert quoted in ans.citations[0].quote and quoted in ans.text
+    assert "300,000" not in ans.text and "10 billion" not in ans.text
+
+
+def test_an_invented_amount_is_an_abstention(sample_index, monkeypatch):
+    """samples_qa u-10 (unanswerable): "$10 billion in military aid" cites the PURL sentence's 近10亿美元; the
+    best sentence for the question counts no money, so the answer is an abstention, not a quote."""
+    import rag.answering
+
+    reply = "Blinken promised Ukraine $10 billion in military aid during his visit to Kyiv [{n}]."
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (_PointingModel("美元", reply), None))
+    ans = rag.answering.ask("How much military aid did Blinken promise Ukraine during his visit to Kyiv?",
+                            index=sample_index, llm="local")
+    assert ans.abstained and not ans.citations and ans.fallback is None
+
+
+def test_a_hotel_made_up_from_the_question_is_an_abstention(sample_index, monkeypatch):
+    """samples_qa u-02 (unanswerable): the model named "the Hotel Geneva", every word from the question."""
+    import rag.answering
+
+    reply = ("The meeting between US Secretary of State Antony Blinken and Russian Foreign Minister Sergey Lavrov "
+             "took place in the Hotel Geneva [{n}].")
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (_PointingModel("日内瓦", reply), None))
+    ans = rag.answering.ask("In which hotel in Geneva did Blinken and Lavrov meet?", index=sample_index, llm="local")
+    assert ans.abstained and not ans.citations
+    # the same kind of answer to the question about the city stands
+    reply = "Geneva [{n}]."
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (_PointingModel("日内瓦", reply), None))
+    ans = rag.answering.ask("In which city did Blinken and Lavrov hold talks on January 21?", index=sample_index,
+                            llm="local")
+    assert not ans.abstained and "Geneva" in ans.text

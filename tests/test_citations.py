@@ -6,7 +6,9 @@ import pytest
 from rag.chunking import split_sentences
 from rag.citations import (
     Passage,
+    counts_the_same,
     han_bigram_recall,
+    invented_name_of_the_kind,
     normalize_markers,
     quantities,
     short_claim_support,
@@ -179,3 +181,42 @@ def test_an_english_claim_is_cited_to_the_passage_that_holds_its_answer_words():
     out = verify_citations("In the 2017 phone call, the two sides talked [1].", [call, trust], lambda text: near,
                            question=question)
     assert [c.chunk_id for c in out.citations] == ["d1#0"]
+
+
+def test_a_name_made_of_the_asked_kind_needs_that_kind_in_the_passage():
+    """samples_qa u-02: asked "In which hotel in Geneva...?" over passages that name no hotel, the model
+    answered "... took place in the Hotel Geneva [1]." - every word from the question, so the embedding
+    found it close to the Geneva passage."""
+    geneva = _passage(1, "美国国务卿布林肯和俄罗斯外交部长拉夫罗夫21日在瑞士日内瓦举行会谈。")
+    hotel = _passage(1, "美国国务卿布林肯和俄罗斯外交部长拉夫罗夫21日在瑞士日内瓦洲际酒店举行会谈。")
+    for passage in (geneva, hotel):
+        passage.vectors = np.eye(len(passage.sentences), 4, dtype="float32")
+    near = np.array([1, 0, 0, 0], dtype="float32")  # the embedding accepts the claim either way
+    question = "In which hotel in Geneva did Blinken and Lavrov meet?"
+    claim = "The meeting between Antony Blinken and Sergey Lavrov took place in the Hotel Geneva [1]."
+    assert invented_name_of_the_kind(claim, question, geneva.hit.text)
+    assert verify_citations(claim, [geneva], lambda text: near, question=question).empty
+    # the same claim over a passage that does name a hotel (酒店) is left to the other checks, and passes
+    assert not invented_name_of_the_kind(claim, question, hotel.hit.text)
+    assert not verify_citations(claim, [hotel], lambda text: near, question=question).empty
+    # only a name built on the kind: a plain answer, or a kind inside no name, is not judged here
+    assert not invented_name_of_the_kind("They met in Geneva [1].", question, geneva.hit.text)
+    assert not invented_name_of_the_kind("Germany [1].", "Which country did Blinken visit next?", "他将前往德国")
+    # "Which US Secretary of State...": capitalized words are not the kind; "of" asks none
+    assert not invented_name_of_the_kind("US Secretary of State Colin Powell [1].",
+                                         "Which US Secretary of State last missed the meeting?", "鲍威尔")
+
+
+def test_a_misread_number_is_told_from_an_invented_one():
+    """samples_qa a001-05 and a004-07: the model wrote "300,000 troops" for 数万军队 and "$10 billion" for
+    近10亿美元 - numbers no source gives, for what the sentence counts. u-10 invented "$10 billion in military
+    aid" over a sentence that counts no money."""
+    troops = "俄罗斯在乌克兰附近集结了数万军队，并要求其南部邻国不被允许加入北约。"
+    money = "乌外长瑟比加在3日表示,有五个国家承诺通过该机制提供总额近10亿美元资金。"
+    assert counts_the_same("Russia had massed about 300,000 troops near Ukraine [1].", troops)
+    assert counts_the_same("Five countries pledged approximately $10 billion through the mechanism.", money)
+    assert counts_the_same("They pledged 10 billion dollars.", money)
+    assert not counts_the_same("Blinken promised Ukraine $10 billion in military aid.", "泽连斯基2日到访爱尔兰都柏林")
+    assert not counts_the_same("Russia had massed 300,000 tanks near Ukraine.", troops)  # counts something else
+    assert not counts_the_same("Five countries pledged nearly $1 billion.", money)  # the right number
+    assert not counts_the_same("Russia massed troops near Ukraine.", troops)  # no number at all
