@@ -41,6 +41,7 @@ from rag.citations import (
 )
 from rag.config import Config
 from rag.conversation import context_prepended, standalone_question
+from rag.crosslingual import asked_kind
 from rag.extractive import MIN_SCORE, ExtractedSentence, answer_types, rank_sentences, template_answer
 from rag.index import Index, open_index
 from rag.language import detect_language, is_in_language
@@ -233,13 +234,13 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
 
     An answer with a citation but no answer in its words (see `no_answer_words`), or that only restates a
     question asking for a name, place, time or number (`echoes_question`, `rag.extractive.answer_types`)
-    before its citation, is a problem that names the cited passage: `ask` then quotes that passage's best
-    sentence. Any other restated question is an abstention. An answer with a number that no passage
-    gives (see `rag.citations.unsupported_numbers`) is an abstention, unless `best` (the ranker's best
-    sentence) counts the same thing by another number (`rag.citations.counts_the_same`): the model
-    misread it, and `ask` quotes it. An answer in the wrong language is
-    translated by the same model (a short call: the answer alone, its [n] markers kept) and checked again;
-    regenerating from the sources slipped again on most such questions.
+    or a kind of thing (`rag.crosslingual.asked_kind`) before its citation, is a problem that names the cited
+    passage: `ask` then quotes that passage's best sentence. Any other restated question is an abstention.
+    An answer with a number that no passage gives (see `rag.citations.unsupported_numbers`) is an
+    abstention, unless `best` (the ranker's best sentence) counts the same thing by another number
+    (`rag.citations.counts_the_same`): the model misread it, and `ask` quotes it. An answer in the wrong
+    language is translated by the same model (a short call: the answer alone, its [n] markers kept) and
+    checked again; regenerating from the sources slipped again on most such questions.
     """
     from rag.llm import describe_llm_failure
 
@@ -254,8 +255,9 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
     pointed = next((p.hit.chunk_id for n in MARKER.findall(raw) for p in passages if str(p.n) == n), None)
     echoed = echoes_question(question, raw)
     # it knows where the answer is, not how to say it: "... is [1].", or the question restated with a
-    # citation when a name, place, time or number is asked for (samples_qa a001-03)
-    if pointed and (no_answer_words(raw) or (echoed and answer_types(question))):
+    # citation when a name, place, time, number (samples_qa a001-03) or a kind of thing ("Which
+    # anniversary...?" a003-05) is asked for
+    if pointed and (no_answer_words(raw) or (echoed and (answer_types(question) or asked_kind(question)))):
         return None, [], f"a citation without an answer: {raw[:60]!r}", pointed
     if echoed:
         return None, [], None, None  # the question restated as its answer ("哪五个国家...?" u-07): abstain

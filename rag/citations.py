@@ -432,22 +432,16 @@ def invented_name_of_the_kind(claim: str, question: str, source: str) -> bool:
     >>> invented_name_of_the_kind("Germany.", "Which country did he visit?", "他访问了德国")
     False
     """
-    from rag.crosslingual import STOP_WORDS, translations
+    from rag.crosslingual import asked_kind, translations
 
-    asked = _WHICH_KIND.search(question)
-    if asked is None or asked.group(1) in STOP_WORDS:
+    kind = asked_kind(question)
+    if kind is None:
         return False
-    kind = asked.group(1)
     names = re.findall(r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+", MARKER.sub("", claim))
     if not any(kind in (w.lower() for w in name.split()) for name in names):
         return False
     words = translations(kind)
     return bool(words) and not any(word in source for word in words)
-
-
-# "which hotel", "what document": the kind of thing asked for (capitalized words before it are skipped:
-# "Which US Secretary of State" asks no kind, "Which Chinese initiative" asks an initiative).
-_WHICH_KIND = re.compile(r"\b(?:[Ww]hich|[Ww]hat)\s+(?:[A-Z][A-Za-z-]*\s+)*([a-z]+)")
 
 
 def _mostly_han(text: str) -> bool:

@@ -49,6 +49,44 @@ def chinese_keywords(question: str, per_phrase: int = TRANSLATIONS_PER_PHRASE) -
     return list(dict.fromkeys(found))
 
 
+def asked_kind(question: str) -> str | None:
+    """The kind of thing an English `question` asks for with "which/what <kind>", lower case; None when it
+    asks none. Capitalized words before the kind are skipped ("Which Chinese initiative" asks an initiative,
+    "Which US Secretary of State" none), and "what kind of X" asks an X.
+
+    >>> asked_kind("Which anniversary did Wang Yi say falls in 2020?"), asked_kind("In which hotel did they meet?")
+    ('anniversary', 'hotel')
+    >>> asked_kind("Which Chinese initiative did Lavrov praise?"), asked_kind("What kind of trust exists?")
+    ('initiative', 'trust')
+    >>> asked_kind("Which US Secretary of State missed it?"), asked_kind("What did she discuss?")
+    (None, None)
+    """
+    found = _WHICH_KIND.search(question)
+    if found is None or found.group(1) in STOP_WORDS:
+        return None
+    return found.group(1)
+
+
+def asked_action(question: str) -> str | None:
+    """The verb an English "what did ... <verb>?" `question` ends on: what is asked is its object, and the
+    sentence that answers names the action (讨论 for "discuss"). None for other questions.
+
+    >>> asked_action("What did she and Lavrov discuss?"), asked_action("What document did the two countries issue?")
+    ('discuss', 'issue')
+    >>> asked_action("What did Wang Yi call the common goal of China and Russia?") is None
+    True
+    """
+    found = _WHAT_DID.search(question.strip())
+    if found is None or found.group(1) in STOP_WORDS:
+        return None
+    return found.group(1)
+
+
+_WHAT_DID = re.compile(r"\b[Ww]hat\s+(?:[a-z]+\s+)?(?:did|do|does|will|would|has|have|had)\s+[^?]*?\b([a-z]+)\s*\?*$")
+# "which hotel", "what document", "what kind of trust": the kind of thing asked for
+_WHICH_KIND = re.compile(r"\b[Ww](?:hich|hat)\s+(?:(?:kind|type|sort)\s+of\s+)?(?:[A-Z][A-Za-z-]*\s+)*([a-z]+)")
+
+
 def translations(phrase: str, glosses: dict[str, list[tuple[str, bool]]] | None = None) -> list[str]:
     """The Chinese words CC-CEDICT gives for a lower-case English `phrase`, best first; a plural falls back
     to its singular ("talks" -> "talk").

@@ -5,7 +5,7 @@ of the question's keywords (jieba tokens) it contains, whether it holds the kind
 asks for (a duration for "多久/how long", a number for "多少/how many", a date for "何时/when"), and the
 rank of its passage, and, in a conversation, whether it comes from the article the previous turn was about:
     score = cosine + KEYWORD_WEIGHT * keyword share + ANSWER_TYPE_WEIGHT * type match + RANK_WEIGHT / rank
-            + FOCUS_WEIGHT * (from the conversation's article).
+            + FOCUS_WEIGHT * (from the conversation's article) + KIND_WEIGHT * (names the asked kind or action).
 The best sentence is the answer, cited; below `MIN_SCORE` the backend abstains. It is also the
 fallback when an LLM fails, so it must never invent: it only ever quotes.
 
@@ -23,11 +23,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.citations import Passage, han_bigram_recall
+from rag.crosslingual import asked_action, asked_kind, translations
 from vectorstore.keyword import tokenize
 
 KEYWORD_WEIGHT = 0.15  # share of the question's (idf-weighted) keywords in the sentence
 CONTEXT_WEIGHT = 0.05  # ... in the sentence's passage and title: the topic, when the sentence omits it
 ANSWER_TYPE_WEIGHT = 0.06
+# An English "which/what <kind>" or "what did ... <verb>?" question: a sentence naming that kind or action in
+# Chinese ("anniversary" -> 周年, "discuss" -> 讨论, via CC-CEDICT) is about what is asked. English keywords
+# match no Chinese tokens, so without this the "75周年" sentence ranked below the one that only shares the
+# question's speaker (samples_qa a003-05), and "双方讨论了..." 6th for "What did she and Lavrov discuss?" (a001-07).
+KIND_WEIGHT = 0.06
 RANK_WEIGHT = 0.04
 # A follow-up ("会谈持续了多久？" after a question about the Geneva talks) is about the article of the previous
 # turn: without this, the "近5个小时" of another article's talks outranked Geneva's "约90分钟" by 0.016.
@@ -112,6 +118,8 @@ def rank_sentences(question: str, question_vector: np.ndarray, passages: list[Pa
     weights = keyword_weights(question, all_sentences)
     total = sum(weights.values()) or 1.0
     wanted = answer_types(asked or question)
+    asked_words = [asked_kind(asked or question), asked_action(asked or question)]
+    kind_words = [chinese for word in asked_words if word for chinese in translations(word)]
     ranked = []
     for passage in passages:
         if not passage.sentences:
@@ -126,6 +134,7 @@ def rank_sentences(question: str, question_vector: np.ndarray, passages: list[Pa
             typed = has_answer_type(sentence, wanted)
             score = (float(cosines[i]) + KEYWORD_WEIGHT * overlap + CONTEXT_WEIGHT * in_context
                      + ANSWER_TYPE_WEIGHT * (typed and bool(wanted)) + RANK_WEIGHT / passage.n
+                     + KIND_WEIGHT * any(word in sentence for word in kind_words)
                      + FOCUS_WEIGHT * (focus_doc is not None and passage.hit.doc_id == focus_doc))
             ranked.append(ExtractedSentence(passage, i, score, typed))
     return sorted(ranked, key=lambda s: -s.score)

@@ -112,6 +112,43 @@ def test_ranker_prefers_the_sentence_holding_the_asked_kind_of_answer():
     assert [(p.n, p.text) for p in focused] == [(1, "会谈持续了约90分钟。")] and focused[0].sentences == sentences
 
 
+def test_ranker_prefers_the_sentence_naming_the_asked_kind_or_action():
+    """English keywords match no Chinese token: the kind ("which anniversary" -> 周年) and the action ("what did
+    they discuss" -> 讨论) asked for are looked up in CC-CEDICT, and a sentence naming them ranks higher."""
+    from rag.citations import Passage
+    from rag.extractive import KIND_WEIGHT, rank_sentences
+
+    sentences = ["王毅表示,今年以来,中俄关系经受住疫情考验。", "今年正值二战胜利和联合国成立75周年。",
+                 "双方讨论了能源问题。"]
+    hit = Hit("d#0", "d.txt", "王毅同拉夫罗夫举行会谈", "2020-09-12", "新华社", "".join(sentences), 1.0)
+    vectors = np.array([[1, 0, 0, 0], [0.97, 0.243, 0, 0], [0.97, 0, 0.243, 0]], dtype="float32")
+    passage = Passage(1, hit, hit.text, sentences, vectors)
+    question_vector = np.array([1, 0, 0, 0], dtype="float32")  # the speaker's sentence is closest by cosine
+    ranked = rank_sentences("Which anniversary did Wang Yi say falls in 2020?", question_vector, [passage])
+    assert ranked[0].text == sentences[1]
+    assert abs(ranked[0].score - ranked[1].score - (KIND_WEIGHT - 0.03)) < 1e-3
+    assert rank_sentences("What did she and Lavrov discuss?", question_vector, [passage])[0].text == sentences[2]
+    # a question that asks no kind or action ranks by cosine alone
+    assert rank_sentences("Did Wang Yi speak?", question_vector, [passage])[0].text == sentences[0]
+
+
+def test_what_they_discussed_is_in_the_prompt(sample_index):
+    """samples_qa a001-07: for "What did she and Lavrov discuss?" (after a question about Baerbock), the
+    sentence "双方讨论了..." ranked 6th by cosine, out of the 3 sentences the model sees."""
+    from rag.answering import PROMPT_SENTENCES, context_prepended
+    from rag.extractive import rank_sentences
+    from rag.prompting import build_passages
+
+    turns = [("Who is the German foreign minister who met Lavrov?", "Annalena Baerbock [1].")]
+    asked = "What did she and Lavrov discuss?"
+    question = context_prepended(asked, turns)
+    hits = sample_index.search(question, k=12)
+    vector = sample_index.embed_query(question)
+    views = [sample_index.store.chunk_views(sample_index.store.row_of(h.chunk_id)) for h in hits]
+    ranked = rank_sentences(question, vector, build_passages(hits, views, vector, 600), asked=asked)
+    assert any("讨论了乌克兰的最新事态发展" in c.text for c in ranked[:PROMPT_SENTENCES])
+
+
 def test_ranker_prefers_the_article_the_conversation_is_about():
     from rag.citations import Passage
     from rag.extractive import rank_sentences
@@ -451,3 +488,16 @@ def test_a_hotel_made_up_from_the_question_is_an_abstention(sample_index, monkey
     ans = rag.answering.ask("In which city did Blinken and Lavrov hold talks on January 21?", index=sample_index,
                             llm="local")
     assert not ans.abstained and "Geneva" in ans.text
+
+
+def test_the_question_restated_for_a_kind_quotes_the_sentence_naming_it(sample_index, monkeypatch):
+    """samples_qa a003-05: asked "Which anniversary...?", the model answered "Wang Yi said that the anniversary
+    falls in 2020 [1]." - the question restated, with a citation. The answer quotes the cited passage's
+    sentence that names the anniversary (75周年)."""
+    import rag.answering
+
+    reply = "Wang Yi said that the anniversary falls in 2020 [{n}]."
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (_PointingModel("75周年", reply), None))
+    ans = rag.answering.ask("Which anniversary did Wang Yi say falls in 2020?", index=sample_index, llm="local")
+    assert ans.llm == "extractive" and "citation without an answer" in ans.fallback
+    assert not ans.abstained and "75周年" in ans.text and "75周年" in ans.citations[0].quote
