@@ -35,6 +35,7 @@ from rag.citations import (
     Passage,
     counts_the_same,
     han_bigram_recall,
+    names_missing,
     source_text,
     unsupported_numbers,
     verify_citations,
@@ -141,6 +142,8 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
 
     if text and not speaks_of_the_asked_future(standalone, [c.quote for c in citations]):
         text, citations = None, []  # "where is the next meeting?" answered with where this one was
+    if text and names_missing(asked, "\n".join(opened.article_text(d) for d in {c.doc_id for c in citations})):
+        text, citations = None, []  # answered from an article about something else: the Geneva talks for Moscow's
     abstained = not text
     if abstained:
         text, citations = ABSTAIN[language], []

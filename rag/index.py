@@ -95,6 +95,15 @@ class Index:
                     self.store.reload()
         return self.retriever.search(query, self.config.top_k if k is None else k, mode, filters)
 
+    def article_text(self, doc_id: str) -> str:
+        """The whole text of an indexed article as its chunks hold it (duplicates included), after its title
+        and source; "" for an unknown `doc_id`."""
+        chunks = [sc.chunk for sc in self.store.chunks if sc.chunk.doc_id == doc_id]
+        if not chunks:
+            return ""
+        head = [chunks[0].title or "", chunks[0].source or ""]
+        return "\n".join(head + [c.text for c in sorted(chunks, key=lambda c: c.position)])
+
     def stats(self) -> dict:
         return self.store.stats()
 

@@ -9,6 +9,7 @@ from rag.citations import (
     counts_the_same,
     han_bigram_recall,
     invented_name_of_the_kind,
+    names_missing,
     normalize_markers,
     quantities,
     short_claim_support,
@@ -16,6 +17,7 @@ from rag.citations import (
     unsupported_numbers,
     verify_citations,
 )
+from rag.crosslingual import name_translations
 from rag.schema import Hit
 
 GENEVA = ("双方在会谈结束后各自举行记者会。拉夫罗夫在记者会上说,此次“有益和坦诚的”会谈是应美方提议举行的,"
@@ -220,3 +222,26 @@ def test_a_misread_number_is_told_from_an_invented_one():
     assert not counts_the_same("Russia had massed 300,000 tanks near Ukraine.", troops)  # counts something else
     assert not counts_the_same("Five countries pledged nearly $1 billion.", money)  # the right number
     assert not counts_the_same("Russia massed troops near Ukraine.", troops)  # no number at all
+
+
+GENEVA_ARTICLE = ("美俄外长在日内瓦举行会谈\n"
+                  "美国国务卿布林肯与俄罗斯外长拉夫罗夫21日在瑞士日内瓦举行会谈，持续了约90分钟。")
+
+
+@pytest.mark.parametrize("question, missing", [
+    ("How long did the Moscow talks between Blinken and Lavrov last?", ["Moscow"]),  # another meeting
+    ("How long did the talks between Blinken and Lavrov in Geneva last?", []),
+    ("How long did the NATO meeting in Brussels last?", ["NATO", "Brussels"]),
+    ("How long did Trump's call last?", []),  # CC-CEDICT knows no name Trump (its "trump" is the card): not judged
+    ("Which Russian diplomat met the US envoy in January?", []),  # demonym, 美国 as 美, month: not judged
+    ("Geneva talks: how long?", []),  # the first word is not judged (usually "Which", "With", "Within")
+    ("布林肯和拉夫罗夫在日内瓦会谈了多久？", []),
+    ("布林肯和拉夫罗夫在莫斯科会谈了多久？", ["莫斯科"]),
+])
+def test_names_of_the_question_must_be_in_the_article_that_answers_it(question, missing):
+    assert names_missing(question, GENEVA_ARTICLE) == missing
+
+
+def test_english_names_are_looked_up_among_proper_glosses_only():
+    assert name_translations("Geneva") == ["日内瓦"] and name_translations("NATO") == ["北约"]
+    assert name_translations("Trump") == [] and name_translations("Within") == []
