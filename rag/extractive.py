@@ -5,7 +5,8 @@ of the question's keywords (jieba tokens) it contains, whether it holds the kind
 asks for (a duration for "多久/how long", a number for "多少/how many", a date for "何时/when"), and the
 rank of its passage, and, in a conversation, whether it comes from the article the previous turn was about:
     score = cosine + KEYWORD_WEIGHT * keyword share + ANSWER_TYPE_WEIGHT * type match + RANK_WEIGHT / rank
-            + FOCUS_WEIGHT * (from the conversation's article) + KIND_WEIGHT * (names the asked kind or action).
+            + FOCUS_WEIGHT * (from the conversation's article) + KIND_WEIGHT * (names the asked kind or action)
+            + DATE_WEIGHT * (names the day an English question asks about).
 The best sentence is the answer, cited; below `MIN_SCORE` the backend abstains. It is also the
 fallback when an LLM fails, so it must never invent: it only ever quotes.
 
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.citations import Passage, han_bigram_recall
-from rag.crosslingual import asked_action, asked_kind, translations
+from rag.crosslingual import asked_action, asked_dates, asked_kind, place_names, translations
 from vectorstore.keyword import tokenize
 
 KEYWORD_WEIGHT = 0.15  # share of the question's (idf-weighted) keywords in the sentence
@@ -34,13 +35,15 @@ ANSWER_TYPE_WEIGHT = 0.06
 # match no Chinese tokens, so without this the "75周年" sentence ranked below the one that only shares the
 # question's speaker (samples_qa a003-05), and "双方讨论了..." 6th for "What did she and Lavrov discuss?" (a001-07).
 KIND_WEIGHT = 0.06
+DATE_WEIGHT = 0.06  # names the day an English question asks about ("on the 2nd" -> 2日)
 RANK_WEIGHT = 0.04
 # A follow-up ("会谈持续了多久？" after a question about the Geneva talks) is about the article of the previous
 # turn: without this, the "近5个小时" of another article's talks outranked Geneva's "约90分钟" by 0.016.
 FOCUS_WEIGHT = 0.05
 
 _NUMERAL = r"(?:\d+(?:\.\d+)?|[一两二三四五六七八九十百千万半几数]+)"
-# (question pattern, what an answer sentence must contain); jieba POS tags stand in for places and people.
+# (question pattern, what an answer sentence must contain); jieba POS tags stand in for places and people
+# (and CC-CEDICT's places, `rag.crosslingual.place_names`, for the foreign ones jieba tags as people).
 ANSWER_TYPES: list[tuple[re.Pattern, re.Pattern | str]] = [
     (re.compile(r"多久|多长时间|期限|how long|what period|how many (minutes|hours|days|weeks)", re.I),
      re.compile(_NUMERAL + r"\s*(?:个)?(?:分钟|小时|钟头|天|周|星期|个月)|[一两二三四五六七八九十半数几]+年|"
@@ -92,7 +95,8 @@ def has_answer_type(sentence: str, wanted: list[re.Pattern | str]) -> bool:
         if tags is None:
             import jieba.posseg
 
-            tags = {flag for _, flag in jieba.posseg.lcut(sentence)}
+            pairs = jieba.posseg.lcut(sentence)
+            tags = {flag for _, flag in pairs} | ({"ns"} if any(w in place_names() for w, _ in pairs) else set())
         if not any(tag.startswith(kind) for tag in tags):
             return False
     return True
@@ -120,6 +124,7 @@ def rank_sentences(question: str, question_vector: np.ndarray, passages: list[Pa
     wanted = answer_types(asked or question)
     asked_words = [asked_kind(asked or question), asked_action(asked or question)]
     kind_words = [chinese for word in asked_words if word for chinese in translations(word)]
+    dates = asked_dates(asked or question)
     ranked = []
     for passage in passages:
         if not passage.sentences:
@@ -135,6 +140,7 @@ def rank_sentences(question: str, question_vector: np.ndarray, passages: list[Pa
             score = (float(cosines[i]) + KEYWORD_WEIGHT * overlap + CONTEXT_WEIGHT * in_context
                      + ANSWER_TYPE_WEIGHT * (typed and bool(wanted)) + RANK_WEIGHT / passage.n
                      + KIND_WEIGHT * any(word in sentence for word in kind_words)
+                     + DATE_WEIGHT * any(date.search(sentence) for date in dates)
                      + FOCUS_WEIGHT * (focus_doc is not None and passage.hit.doc_id == focus_doc))
             ranked.append(ExtractedSentence(passage, i, score, typed))
     return sorted(ranked, key=lambda s: -s.score)

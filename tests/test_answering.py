@@ -146,6 +146,26 @@ def test_ranker_prefers_the_sentence_naming_the_asked_kind_or_action():
     assert rank_sentences("Did Wang Yi speak?", question_vector, [passage])[0].text == sentences[0]
 
 
+def test_ranker_prefers_the_sentence_naming_the_asked_day_and_a_foreign_place():
+    """samples_qa_holdout h-07: "Which city did Zelensky visit on the 2nd?" - the Dublin sentence names the day
+    (2日, not 12日) and a city jieba tags as a person (都柏林 "nr"); CC-CEDICT's places make it a "where" answer."""
+    from rag.citations import Passage
+    from rag.extractive import answer_types, has_answer_type, rank_sentences
+
+    sentences = ["泽连斯基12日在基辅会见了到访的德国外长。", "泽连斯基2日到访爱尔兰都柏林并发表讲话。",
+                 "泽连斯基2日表示和平协议没有简单的解决方案。"]
+    assert has_answer_type(sentences[1], answer_types("Which city did he visit?"))
+    assert not has_answer_type(sentences[2], answer_types("Which city did he visit?"))
+    hit = Hit("d#0", "d.txt", "泽连斯基访问", "2025-12-04", "新华社", "".join(sentences), 1.0)
+    vectors = np.array([[1, 0, 0, 0], [0.97, 0.243, 0, 0], [0.98, 0, 0.199, 0]], dtype="float32")
+    passage = Passage(1, hit, hit.text, sentences, vectors)
+    question_vector = np.array([1, 0, 0, 0], dtype="float32")  # the Kyiv sentence of the 12th is closest
+    ranked = rank_sentences("Which city did Zelensky visit on the 2nd?", question_vector, [passage])
+    assert ranked[0].text == sentences[1]
+    assert rank_sentences("Which city did Zelensky visit on the 12th?", question_vector, [passage])[0].text == \
+        sentences[0]
+
+
 def test_what_they_discussed_is_in_the_prompt(sample_index):
     """samples_qa a001-07: for "What did she and Lavrov discuss?" (after a question about Baerbock), the
     sentence "双方讨论了..." ranked 6th by cosine, out of the 3 sentences the model sees."""

@@ -1,6 +1,6 @@
 """rag.crosslingual: Chinese keywords for English questions, from CC-CEDICT glosses."""
 
-from rag.crosslingual import TRANSLATIONS_PER_PHRASE, chinese_keywords, gloss_index
+from rag.crosslingual import TRANSLATIONS_PER_PHRASE, asked_dates, chinese_keywords, gloss_index, place_names
 from rag.retrieval import keyword_query
 from vectorstore.keyword import tokenize
 
@@ -32,3 +32,21 @@ def test_only_english_queries_are_expanded():
     assert keyword_query("日内瓦会谈") == tokenize("日内瓦会谈")
     english = keyword_query("talks in Geneva")
     assert english[:2] == tokenize("talks in Geneva") and "日内瓦" in english
+
+
+def test_english_dates_become_the_chinese_ways_of_writing_them():
+    def days(question, sentence):
+        return [bool(p.search(sentence)) for p in asked_dates(question)]
+
+    assert days("Who spoke on the 3rd?", "北约外长会3日在布鲁塞尔举行") == [True]
+    assert days("Who spoke on the 3rd?", "北约外长会13日在布鲁塞尔举行") == [False]
+    assert days("What happened on January 21?", "两国外长21日在日内瓦会谈") == [True]
+    assert days("What happened on 21 January?", "两国外长21日在日内瓦会谈") == [True]
+    assert days("Whom did he meet on Wednesday?", "他将于周三在基辅会见泽连斯基") == [True]
+    assert asked_dates("What happened in 2020?") == [] and asked_dates("他们3日说了什么？") == []
+
+
+def test_places_come_from_the_dictionary_glosses():
+    places = place_names()
+    assert {"都柏林", "爱尔兰", "日内瓦", "布鲁塞尔", "莫斯科", "德国"} <= places  # cities and their countries
+    assert not {"拉夫罗夫", "普京", "北约", "总统", "新华社"} & places
