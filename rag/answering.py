@@ -130,7 +130,7 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
         if model is not None:
             text, citations, problem, pointed = _generate_verified(
                 model, asked, focus_passages(ranked, PROMPT_SENTENCES), language, opened, on_token, timings,
-                best=ranked[0].text)
+                best=ranked[0].text, best_chunk=ranked[0].passage.hit.chunk_id)
             if problem:
                 fallback = f"{backend} backend failed ({problem}); answered extractively"
                 model = None
@@ -231,6 +231,7 @@ def _complete(model, messages, on_token: Callable[[str], None] | None = None,
 
 def _generate_verified(model, question: str, passages: list[Passage], language: str, opened: Index,
                        on_token, timings: dict[str, float], best: str | None = None,
+                       best_chunk: str | None = None,
                        ) -> tuple[str | None, list[Citation], str | None, str | None]:
     """(answer or None for abstention, citations, problem or None, what the model pointed at or None: the chunk
     id of a passage it cited, or the sentence that contradicts it).
@@ -238,7 +239,10 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
     An answer with a citation but no answer in its words (see `no_answer_words`), or that only restates a
     question asking for a name, place, time or number (`echoes_question`, `rag.extractive.answer_types`)
     or a kind of thing (`rag.crosslingual.asked_kind`) before its citation, is a problem that names the cited
-    passage: `ask` then quotes that passage's best sentence. Any other restated question is an abstention.
+    passage: `ask` then quotes that passage's best sentence, when it is `best_chunk`, the passage of the
+    ranker's best sentence; a model and a ranker pointing at different passages is an abstention (in the
+    samples sets, the 4 such fallbacks where they agreed were right; the 2 where they did not were wrong or
+    invented). Any other restated question is an abstention.
     An answer with a number that no passage gives (see `rag.citations.unsupported_numbers`) is an
     abstention, unless `best` (the ranker's best sentence) counts the same thing by another number
     (`rag.citations.counts_the_same`): the model misread it, and `ask` quotes it. An answer in the wrong
@@ -261,6 +265,8 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
     # citation when a name, place, time, number (samples_qa a001-03) or a kind of thing ("Which
     # anniversary...?" a003-05) is asked for
     if pointed and (no_answer_words(raw) or (echoed and (answer_types(question) or asked_kind(question)))):
+        if best_chunk is not None and pointed != best_chunk:
+            return None, [], None, None  # the ranker's best sentence is elsewhere: no answer both agree on
         return None, [], f"a citation without an answer: {raw[:60]!r}", pointed
     if echoed:
         return None, [], None, None  # the question restated as its answer ("哪五个国家...?" u-07): abstain

@@ -366,6 +366,19 @@ def test_a_citation_without_an_answer_quotes_the_cited_passage(sample_index, mon
     assert not ans.abstained and "尚月" in ans.text and "尚月" in ans.citations[0].quote
 
 
+def test_a_citation_without_an_answer_away_from_the_rankers_best_is_an_abstention(sample_index, monkeypatch):
+    """samples_qa_holdout2 gu-05: the articles never say where Baerbock and Lavrov held their press conference;
+    the model cited the passage on their talks (a Kyiv visit in it) without an answer, while the ranker's best
+    sentence sits in another passage. Quoting the cited passage would invent "Kyiv"."""
+    import rag.answering
+
+    model = _PointingModel("类似访问", "[{n}]")
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask("In which city did Baerbock and Lavrov hold their joint press conference?",
+                            index=sample_index, llm="local")
+    assert ans.abstained and not ans.citations and ans.fallback is None
+
+
 def test_the_question_restated_with_a_citation_quotes_the_cited_passage(sample_index, monkeypatch):
     """samples_qa a001-03: asked "With whom ...?", the model restated the question and cited the right passage.
     A restated question citing nothing stays an abstention (test_an_answer_that_restates_the_question_...)."""
