@@ -473,19 +473,27 @@ def names_missing(question: str, article: str) -> list[str]:
     >>> names_missing("泽连斯基在都柏林会见了谁？", "泽连斯基在基辅会见了布林肯")
     ['都柏林']
     """
+    return [name for name, chinese in question_names(question)
+            if not any(mentions(article, word) for word in chinese)]
+
+
+def question_names(question: str) -> list[tuple[str, list[str]]]:
+    """The names of `question`, each with the Chinese words that write it (see `names_missing`).
+
+    >>> question_names("How long did the Moscow talks between Wang Yi and Lavrov last?")
+    [('Moscow', ['莫斯科']), ('Lavrov', ['拉夫罗夫'])]
+    >>> question_names("泽连斯基在都柏林会见了谁？")  # jieba cuts an unknown name: 泽 + 连斯基
+    [('连斯基', ['连斯基']), ('都柏林', ['都柏林'])]
+    """
     if _mostly_han(question):
         import jieba.posseg
 
-        return [word for word, tag in jieba.posseg.cut(question)
-                if tag in _NAME_TAGS and len(word) >= 2 and word not in _GENERIC_NAMES and word not in article]
+        names = [word for word, tag in jieba.posseg.cut(question)
+                 if tag in _NAME_TAGS and len(word) >= 2 and word not in _GENERIC_NAMES]
+        return [(name, [name]) for name in dict.fromkeys(names)]
     from rag.crosslingual import name_translations
 
-    def mentioned(chinese: str) -> bool:
-        if chinese in article or (len(chinese) >= 3 and chinese[:2] in article):
-            return True
-        return len(chinese) == 2 and chinese.endswith("国") and chinese[0] in article
-
-    missing = []
+    found = []
     for run in _NAME_RUN.finditer(question):
         words = [w.removesuffix("'s").removesuffix("'") for w in run.group(0).split()]
         if run.start() == 0:
@@ -495,6 +503,14 @@ def names_missing(question: str, article: str) -> list[str]:
             continue  # "Chinese initiative": the article may say 中方 or 我国
         phrases = [" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)]
         known = [chinese for phrase in phrases for chinese in name_translations(phrase)]
-        if known and not any(mentioned(chinese) for chinese in known):
-            missing.append(" ".join(words))
-    return missing
+        if known:
+            found.append((" ".join(words), list(dict.fromkeys(known))))
+    return found
+
+
+def mentions(text: str, chinese: str) -> bool:
+    """Whether `text` mentions the name `chinese`: whole, by its first two characters (俄罗斯人 -> 俄罗斯), or a
+    country by its one-character short form (美国 -> 美, as in 美俄)."""
+    if chinese in text or (len(chinese) >= 3 and chinese[:2] in text):
+        return True
+    return len(chinese) == 2 and chinese.endswith("国") and chinese[0] in text
