@@ -348,10 +348,14 @@ def echoes_question(question: str, answer: str) -> bool:
     True
     >>> echoes_question("Whose role did Lavrov say Russia values?", "Lavrov said Russia valued the role.")
     True
+    >>> echoes_question("What kind of exchanges have they maintained?", "They have maintained同志般的交流.")
+    False
     """
     text = MARKER.sub("", answer)
     if len(re.findall(r"[\u4e00-\u9fff]", text)) >= 8:
         return han_bigram_recall(text, question) >= 0.9
+    if any(ch not in question for ch in re.findall(r"[\u4e00-\u9fff]", text)):
+        return False  # Chinese words copied from the passage into an English answer are its answer
     words = [_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())]
     asked = {_stem(w) for w in re.findall(r"[a-z0-9]+", question.lower())}
     return len(words) >= 4 and all(w in asked or w in _FILLER for w in words)

@@ -447,6 +447,21 @@ def test_an_answer_that_restates_the_question_is_an_abstention(sample_index, mon
     assert ans.abstained and ans.llm == "local" and not ans.citations and ans.fallback is None
 
 
+def test_chinese_words_in_an_english_restatement_are_its_answer(sample_index, monkeypatch):
+    """samples_qa_holdout2 g-12: the model restated the question around the passage's own words (同志般的交流),
+    uncited; that is an answer, not an echo, and it is cited to the passage that holds those words."""
+    import rag.answering
+
+    question = ("According to Lavrov, what kind of exchanges have the people of Russia and China maintained "
+                "despite the pandemic?")
+    model = _SlippingModel(["According to Lavrov, the people of Russia and China have maintained同志般的交流 "
+                            "despite the pandemic."])
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask(question, index=sample_index, llm="local")
+    assert not ans.abstained and ans.llm == "local" and "同志般的交流" in ans.text
+    assert "同志般的交流" in ans.citations[0].quote and ans.text.endswith("[1].")
+
+
 def test_a_restated_question_in_other_word_forms_is_an_abstention(sample_index, monkeypatch):
     """samples_qa a003-08: "Whose central role ... did Lavrov say Russia values?" answered "Lavrov said Russia
     valued the central role in regional cooperation [1]." - the question again, in other tenses, without the
