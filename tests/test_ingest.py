@@ -73,6 +73,11 @@ def test_duplicate_article_is_stored_once(tmp_path, samples_dir):
     hits = rag.search("拉夫罗夫在记者会上说持续了约90分钟", index=tmp_path / "idx", k=5)
     texts = [h.text for h in hits]
     assert len(texts) == len(set(texts))
+    # the copy's text is still whole, read through the chunks it shares with the original
+    opened = rag.open_index(tmp_path / "idx")
+    original = opened.article_text("000_830f0738273cd064.txt")
+    assert "持续了约90分钟" in original and opened.article_text("syndicated_copy.txt") == original
+    assert opened.article_text("no-such-article.txt") == ""
 
 
 BAD_FILES = {
