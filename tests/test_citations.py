@@ -237,6 +237,7 @@ GENEVA_ARTICLE = ("美俄外长在日内瓦举行会谈\n"
     ("Geneva talks: how long?", []),  # the first word is not judged (usually "Which", "With", "Within")
     ("布林肯和拉夫罗夫在日内瓦会谈了多久？", []),
     ("布林肯和拉夫罗夫在莫斯科会谈了多久？", ["莫斯科"]),
+    ("这次会谈讨论了什么东西？", []),  # jieba's dictionary tags 东西 a place; CC-CEDICT knows it as a common word
 ])
 def test_names_of_the_question_must_be_in_the_article_that_answers_it(question, missing):
     assert names_missing(question, GENEVA_ARTICLE) == missing
@@ -245,3 +246,12 @@ def test_names_of_the_question_must_be_in_the_article_that_answers_it(question, 
 def test_english_names_are_looked_up_among_proper_glosses_only():
     assert name_translations("Geneva") == ["日内瓦"] and name_translations("NATO") == ["北约"]
     assert name_translations("Trump") == [] and name_translations("Within") == []
+
+
+def test_a_name_jiebas_hmm_made_up_counts_by_half_its_character_pairs():
+    # CMRC 2018: "初华堡" is 初 ("early", of "1990年代初") glued to the name 华堡 by jieba's HMM
+    question = "1990年代初华堡如何包装？"
+    assert names_missing(question, "华堡是汉堡王的招牌汉堡，1990年代起以纸盒包装") == []
+    assert names_missing(question, "巨无霸是麦当劳的招牌汉堡") == ["初华堡"]
+    # a dictionary name must be there whole: 都柏林 is not mentioned by the 柏林 of Berlin
+    assert names_missing("泽连斯基在都柏林会见了谁？", "泽连斯基在柏林会见了朔尔茨") == ["都柏林"]
