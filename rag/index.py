@@ -46,6 +46,8 @@ class Index:
         self._embedder_lock = threading.Lock()
         self._query_cache: dict[str, np.ndarray] = {}
         self._reload_lock = threading.Lock()
+        self._article_chunks: dict[str, list] = {}
+        self._articles_generation: str | None = None
         self.retriever = HybridRetriever(store, self.embed_query, config.candidates, config.rrf_k)
 
     @property
@@ -98,7 +100,12 @@ class Index:
     def article_text(self, doc_id: str) -> str:
         """The whole text of an indexed article as its chunks hold it (duplicates included), after its title
         and source; "" for an unknown `doc_id`."""
-        chunks = [sc.chunk for sc in self.store.chunks if sc.chunk.doc_id == doc_id]
+        if self._articles_generation != self.store.generation:  # grouped once per index generation
+            by_doc: dict[str, list] = {}
+            for stored in self.store.chunks:
+                by_doc.setdefault(stored.chunk.doc_id, []).append(stored.chunk)
+            self._article_chunks, self._articles_generation = by_doc, self.store.generation
+        chunks = self._article_chunks.get(doc_id)
         if not chunks:
             return ""
         head = [chunks[0].title or "", chunks[0].source or ""]

@@ -189,7 +189,11 @@ def test_sigkill_mid_ingest_leaves_a_working_index(tmp_path, samples_dir):
 def test_remove_documents(tmp_path, samples_dir):
     index = tmp_path / "idx"
     rag.ingest([samples_dir], index=index, progress=False)
+    before = rag.open_index(index)
+    assert "王毅" in before.article_text("002_5d068dcc93838670.txt")
     assert rag.remove_documents(["002_5d068dcc93838670.txt", "nope.txt"], index=index) == ["002_5d068dcc93838670.txt"]
     opened = rag.open_index(index)
     assert "002_5d068dcc93838670.txt" not in opened.store.documents
+    before.search("王毅", k=1)  # an open index picks up the new generation, and its articles with it
+    assert before.article_text("002_5d068dcc93838670.txt") == ""
     assert all(h.doc_id != "002_5d068dcc93838670.txt" for h in opened.search("王毅 通电话 叙利亚", k=10))
