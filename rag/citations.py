@@ -449,8 +449,6 @@ def _mostly_han(text: str) -> bool:
 
 # capitalized runs of words in an English question: "Wang Yi", "NATO Secretary General", "Al Jazeera"
 _NAME_RUN = re.compile(r"[A-Z][A-Za-z'-]*(?:\s+[A-Z][A-Za-z'-]*)*")
-_CALENDAR = frozenset("january february march april may june july august september october november december "
-                      "monday tuesday wednesday thursday friday saturday sunday".split())
 # jieba's part-of-speech tags for person, place and organisation names
 _DEMONYM = re.compile(r"[a-z](?:an|ese|ish|i)$")  # Russian, Chinese, Polish, Israeli
 _NAME_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt"})
@@ -495,14 +493,14 @@ def question_names(question: str) -> list[tuple[str, list[str]]]:
                  if tag in _NAME_TAGS and (len(word) >= 3 or (len(word) == 2 and jieba.get_FREQ(word)))
                  and word not in common_words()]
         return [(name, [name]) for name in dict.fromkeys(names)]
-    from rag.crosslingual import name_translations
+    from rag.crosslingual import MONTHS, WEEKDAYS, name_translations
 
     found = []
     for run in _NAME_RUN.finditer(question):
         words = [w.removesuffix("'s").removesuffix("'") for w in run.group(0).split()]
         if run.start() == 0:
             words = words[1:]
-        words = [w for w in words if w.lower() not in _CALENDAR]
+        words = [w for w in words if w.lower() not in MONTHS and w.lower() not in WEEKDAYS]
         if len(words) == 1 and _DEMONYM.search(words[0]):
             continue  # "Chinese initiative": the article may say 中方 or 我国
         phrases = [" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)]

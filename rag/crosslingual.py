@@ -99,16 +99,16 @@ def asked_dates(question: str) -> list[re.Pattern]:
         day = int(next(g for g in groups if g))
         found.append(re.compile(rf"(?<!\d){day}日"))
     for weekday in _WEEKDAY.findall(question):
-        number = "一二三四五六日"[_WEEKDAYS.index(weekday.lower())]
+        number = "一二三四五六日"[WEEKDAYS.index(weekday.lower())]
         found.append(re.compile(f"周{number}|星期{number}" + ("|星期天|周末" if number == "日" else "")))
     return found
 
 
-_MONTHS = "january february march april may june july august september october november december".split()
-_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
-_DAY_OF_MONTH = re.compile(r"\bthe\s+(\d{1,2})(?:st|nd|rd|th)\b|\b(?:" + "|".join(_MONTHS) + r")\s+(\d{1,2})\b"
-                           r"|\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?:" + "|".join(_MONTHS) + r")\b", re.I)
-_WEEKDAY = re.compile(r"\b(" + "|".join(_WEEKDAYS) + r")\b", re.I)
+MONTHS = "january february march april may june july august september october november december".split()
+WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_DAY_OF_MONTH = re.compile(r"\bthe\s+(\d{1,2})(?:st|nd|rd|th)\b|\b(?:" + "|".join(MONTHS) + r")\s+(\d{1,2})\b"
+                           r"|\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?:" + "|".join(MONTHS) + r")\b", re.I)
+_WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")\b", re.I)
 
 
 _WHAT_DID = re.compile(r"\b[Ww]hat\s+(?:[a-z]+\s+)?(?:did|do|does|will|would|has|have|had)\s+[^?]*?\b([a-z]+)\s*\?*$")
