@@ -115,9 +115,9 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
     tick = time.perf_counter()
     k = k or config.top_k
     hits = prefer_dates(opened.search(standalone, k=max(k, CANDIDATE_HITS)), standalone)
-    question_vector = opened.embed_query(standalone)
-    views = [opened.store.chunk_views(opened.store.row_of(h.chunk_id)) for h in hits]
-    passages = build_passages(hits, views, question_vector, config.prompt_chars)
+    question_vector = opened.embed_answer_query(standalone)
+    passages = build_passages(hits, [opened.sentence_vectors(h.chunk_id) for h in hits], question_vector,
+                              config.prompt_chars)
     focus_doc = conversation_article(opened, turns) if standalone != question else None
     ranked = rank_sentences(standalone, question_vector, passages, asked=question if standalone != question else None,
                             focus_doc=focus_doc)
@@ -396,7 +396,7 @@ def no_answer_words(answer: str) -> bool:
 
 def _verify(raw: str, passages: list[Passage], opened: Index, question: str, timings: dict[str, float]):
     tick = time.perf_counter()
-    verified = verify_citations(raw, passages, opened.embed_query, question)
+    verified = verify_citations(raw, passages, opened.embed_answer_query, question)
     timings["verify_s"] = timings.get("verify_s", 0.0) + _since(tick)
     return verified
 

@@ -25,7 +25,11 @@ from rag.config import Config
 from rag.retrieval import HybridRetriever
 from rag.schema import Hit
 from vectorstore.base import StoreSpec
-from vectorstore.index import ArticleIndex, IndexFormatError
+from vectorstore.index import ArticleIndex, IndexFormatError, passage_views
+
+ANSWER_VECTOR_KIND = "fp32/separate"  # the sentence vectors answering compares (see Index.answer_embedder)
+QUERY_CACHE_SIZE = 64
+SENTENCE_CACHE_SIZE = 20_000  # ~30 MB of fp32 vectors
 
 _OPENED: dict[tuple[str, Config], Index] = {}
 _OPEN_LOCK = threading.Lock()
@@ -42,9 +46,11 @@ class Index:
     def __init__(self, store: ArticleIndex, config: Config):
         self.store = store
         self.config = config
-        self._embedder = None
+        self._embedders: dict[str, object] = {}  # precision -> Embedder
         self._embedder_lock = threading.Lock()
-        self._query_cache: dict[str, np.ndarray] = {}
+        self._query_cache: dict[tuple[str, str], np.ndarray] = {}
+        self._sentence_cache: dict[str, np.ndarray] = {}  # sentence -> fp32 vector (see `sentence_vectors`)
+        self._sentence_lock = threading.Lock()
         self._reload_lock = threading.Lock()
         self._article_chunks: dict[str, list] = {}
         self._articles_generation: str | None = None
@@ -56,34 +62,101 @@ class Index:
 
     @property
     def embedder(self):
-        """The sentence-transformers embedder named in the config (provisioned offline if it is the default)."""
+        """The sentence-transformers embedder named in the config, at the index's precision (`embed_precision`):
+        it embeds what is ingested and the questions searched (provisioned offline if it is the default)."""
+        return self._load_embedder(self.config.embed_precision)
+
+    @property
+    def answer_embedder(self):
+        """The fp32 embedder: the sentence vectors and question vector that answering compares.
+
+        The answer checks' cosine thresholds (relevance gate, citation support) were set on fp32 vectors of
+        each sentence embedded on its own; an int8 index's one-pass vectors are close enough to retrieve
+        with (CMRC 2018 evidence R@5 0.991 vs 0.992) but not to keep those thresholds. The same object as
+        `embedder` when the index is fp32.
+        """
+        return self._load_embedder("fp32")
+
+    def _load_embedder(self, precision: str):
         with self._embedder_lock:
-            if self._embedder is None:
+            loaded = self._embedders.get(precision)
+            if loaded is None:
                 from rag.embedder import Embedder
                 from rag.models import resolve_embedder
 
-
                 name_or_path = resolve_embedder(self.config.embedder, self.config.models_dir,
                                                 progress=_progress_enabled(self.config.progress))
-                self._embedder = Embedder.load(
+                loaded = Embedder.load(
                     name_or_path,
                     batch_size=self.config.embed_batch_size,
                     query_prompt=self.config.query_prompt,
                     passage_prompt=self.config.passage_prompt,
-                    precision=self.config.embed_precision,
+                    precision=precision,
                     batch_chars=self.config.embed_batch_chars,
                 )
-            return self._embedder
+                self._embedders[precision] = loaded
+            return loaded
+
+    @property
+    def vector_kind(self) -> str:
+        """How this config embeds chunks, as the index manifest records it: "<precision>/<sentence_vectors>"."""
+        return f"{self.config.embed_precision}/{self.config.sentence_vectors}"
+
+    @property
+    def stores_answer_vectors(self) -> bool:
+        """Whether every stored sentence vector is one answering can use as it is (fp32, each sentence
+        embedded on its own); otherwise `sentence_vectors` embeds them on first use."""
+        return self.store.manifest.get("vector_kinds") == [ANSWER_VECTOR_KIND]
 
     def embed_query(self, text: str) -> np.ndarray:
-        """The query vector; the last few are remembered (ask() embeds its question for search and prompt)."""
-        vector = self._query_cache.get(text)
+        """The search vector of a question; the last few are remembered (a chat turn searches it twice)."""
+        return self._cached_query(self.embedder, text)
+
+    def embed_answer_query(self, text: str) -> np.ndarray:
+        """The question (or claim) vector answering compares with `sentence_vectors` (see `answer_embedder`)."""
+        return self._cached_query(self.answer_embedder, text)
+
+    def _cached_query(self, embedder, text: str) -> np.ndarray:
+        key = (embedder.precision, text)
+        vector = self._query_cache.get(key)
         if vector is None:
-            vector = self.embedder.embed_query(text)
-            if len(self._query_cache) >= 64:
+            vector = embedder.embed_query(text)
+            if len(self._query_cache) >= QUERY_CACHE_SIZE:
                 self._query_cache.pop(next(iter(self._query_cache), None), None)
-            self._query_cache[text] = vector
+            self._query_cache[key] = vector
         return vector
+
+    def sentence_vectors(self, chunk_id: str) -> tuple[list[str], np.ndarray]:
+        """The sentences of a chunk (the chunk itself when it has one) and their fp32 vectors, for answering.
+
+        An fp32 index with separate sentence vectors stores exactly these; otherwise (the default int8
+        one-pass index, built ~2.7x faster) they are embedded on first use, a few dozen short sentences per
+        question, and remembered.
+
+        >>> idx = rag.open_index()                                   # doctest: +SKIP
+        >>> sentences, vectors = idx.sentence_vectors(idx.search("日内瓦会谈", k=1)[0].chunk_id)  # doctest: +SKIP
+        >>> vectors.shape == (len(sentences), 384)                   # doctest: +SKIP
+        True
+        """
+        row = self.store.row_of(chunk_id)
+        if row is None:
+            raise KeyError(f"no chunk {chunk_id!r} in index {self.path}")
+        if self.stores_answer_vectors:
+            texts, vectors = self.store.chunk_views(row)
+            return (texts[1:], vectors[1:]) if len(texts) > 1 else (texts, vectors)
+        views = passage_views(self.store.row_chunks[row].text)
+        sentences = views[1:] if len(views) > 1 else views
+        known = dict(self._sentence_cache)  # a snapshot: UI threads answer side by side
+        missing = [s for s in dict.fromkeys(sentences) if s not in known]
+        if missing:
+            embedded = dict(zip(missing, self.answer_embedder.embed_passages(missing), strict=True))
+            known.update(embedded)
+            with self._sentence_lock:
+                for sentence, vector in embedded.items():
+                    if len(self._sentence_cache) >= SENTENCE_CACHE_SIZE:
+                        self._sentence_cache.pop(next(iter(self._sentence_cache)))
+                    self._sentence_cache[sentence] = vector
+        return sentences, np.stack([known[s] for s in sentences])
 
     def embed_passages(self, texts: list[str], progress: bool | None = None) -> np.ndarray:
         return self.embedder.embed_passages(texts, progress=_progress_enabled(progress))

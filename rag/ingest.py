@@ -130,12 +130,14 @@ def _put(opened: Index, writer: IndexWriter, article: Article, record: DocumentR
 
 def _commit(opened: Index, writer: IndexWriter, report: IngestReport, show: bool) -> None:
     pending = writer.pending_embeddings
+    kind = opened.vector_kind
     if not pending:
         writer.commit()
     elif opened.config.sentence_vectors == "one_pass":
-        writer.commit(embed_views=lambda texts, spans: opened.embedder.embed_passage_views(texts, spans, show))
+        writer.commit(embed_views=lambda texts, spans: opened.embedder.embed_passage_views(texts, spans, show),
+                      vector_kind=kind)
     else:
-        writer.commit(lambda texts: opened.embed_passages(texts, progress=show))
+        writer.commit(lambda texts: opened.embed_passages(texts, progress=show), vector_kind=kind)
     report.chunks_embedded += pending
 
 

@@ -57,13 +57,13 @@ def select_sentences(sentences: list[str], vectors: np.ndarray, question_vector:
     return "".join(sentences[i] for i in sorted(chosen))
 
 
-def build_passages(hits: list[Hit], views: list[tuple[list[str], np.ndarray]], question_vector: np.ndarray,
+def build_passages(hits: list[Hit], sentences_of: list[tuple[list[str], np.ndarray]], question_vector: np.ndarray,
                    budget_chars: int) -> list[Passage]:
-    """Number the hits 1..n and cut each to its best sentences; `views` are the index's chunk views."""
+    """Number the hits 1..n and cut each to its best sentences; `sentences_of` holds each hit's sentences and
+    their vectors (`rag.index.Index.sentence_vectors`)."""
     passages = []
     per_passage = max(60, budget_chars // max(1, len(hits)))
-    for n, (hit, (texts, vectors)) in enumerate(zip(hits, views, strict=True), start=1):
-        sentences, sentence_vectors = (texts[1:], vectors[1:]) if len(texts) > 1 else (texts, vectors)
+    for n, (hit, (sentences, sentence_vectors)) in enumerate(zip(hits, sentences_of, strict=True), start=1):
         shown = select_sentences(sentences, sentence_vectors, question_vector, per_passage)
         passages.append(Passage(n, hit, shown, sentences, sentence_vectors))
     return passages

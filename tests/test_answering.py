@@ -177,8 +177,8 @@ def test_what_they_discussed_is_in_the_prompt(sample_index):
     asked = "What did she and Lavrov discuss?"
     question = context_prepended(asked, turns)
     hits = sample_index.search(question, k=12)
-    vector = sample_index.embed_query(question)
-    views = [sample_index.store.chunk_views(sample_index.store.row_of(h.chunk_id)) for h in hits]
+    vector = sample_index.embed_answer_query(question)
+    views = [sample_index.sentence_vectors(h.chunk_id) for h in hits]
     ranked = rank_sentences(question, vector, build_passages(hits, views, vector, 600), asked=asked)
     assert any("讨论了乌克兰的最新事态发展" in c.text for c in ranked[:PROMPT_SENTENCES])
 
@@ -294,8 +294,8 @@ def _geneva_passages(sample_index, question, fact="90分钟"):
     from rag.prompting import build_passages
 
     hits = sample_index.search(question, k=12)
-    vector = sample_index.embed_query(question)
-    views = [sample_index.store.chunk_views(sample_index.store.row_of(h.chunk_id)) for h in hits]
+    vector = sample_index.embed_answer_query(question)
+    views = [sample_index.sentence_vectors(h.chunk_id) for h in hits]
     ranked = rank_sentences(question, vector, build_passages(hits, views, vector, 600))
     passages = focus_passages(ranked, 3)
     n = next((p.n for p in passages if fact in p.text), None)

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import rag
@@ -197,3 +198,60 @@ def test_remove_documents(tmp_path, samples_dir):
     before.search("王毅", k=1)  # an open index picks up the new generation, and its articles with it
     assert before.article_text("002_5d068dcc93838670.txt") == ""
     assert all(h.doc_id != "002_5d068dcc93838670.txt" for h in opened.search("王毅 通电话 叙利亚", k=10))
+
+
+def test_default_index_is_int8_one_pass_and_answers_with_fp32_sentence_vectors(sample_index):
+    """Ingest makes the fast int8 one-pass vectors; answering compares fp32 vectors of each sentence embedded
+    on its own, computed on first use and then remembered."""
+    from rag.embedder import Embedder
+    from rag.models import resolve_embedder
+
+    assert sample_index.store.manifest["vector_kinds"] == ["int8/one_pass"]
+    assert not sample_index.stores_answer_vectors
+    row = next(r for r, c in enumerate(sample_index.store.row_chunks) if len(sample_index.store.chunk_views(r)[0]) > 2)
+    chunk = sample_index.store.row_chunks[row]
+    sentences, vectors = sample_index.sentence_vectors(chunk.chunk_id)
+    stored_texts, stored = sample_index.store.chunk_views(row)
+    assert sentences == stored_texts[1:] and vectors.shape == (len(sentences), 384)
+    config = sample_index.config
+    fp32 = Embedder.load(resolve_embedder(config.embedder, config.models_dir), precision="fp32")
+    assert np.allclose(vectors, fp32.embed_passages(sentences), atol=1e-5)
+    assert not np.allclose(vectors, stored[1:], atol=0.02)  # not the stored one-pass int8 vectors
+    question = "会谈持续了多长时间？"
+    assert np.allclose(sample_index.embed_answer_query(question), fp32.embed_query(question), atol=1e-5)
+
+    def no_model(texts, progress=False):
+        raise AssertionError(f"embedded again: {texts}")
+
+    answer_embedder = sample_index.answer_embedder
+    original, answer_embedder.embed_passages = answer_embedder.embed_passages, no_model
+    try:
+        again, again_vectors = sample_index.sentence_vectors(chunk.chunk_id)  # remembered: no model call
+    finally:
+        answer_embedder.embed_passages = original
+    assert again == sentences and np.array_equal(again_vectors, vectors)
+    with pytest.raises(KeyError):
+        sample_index.sentence_vectors("no-such-doc#0")
+
+
+def test_fp32_separate_index_answers_with_its_stored_vectors_until_mixed(tmp_path):
+    text = ("拉夫罗夫同布林肯在日内瓦举行会谈。会谈持续了约90分钟，双方交换了意见。"
+            "布林肯表示，美方将于下周作出书面回应。")
+    (tmp_path / "a.txt").write_text(f"美俄外长会谈\n\n{text}\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("德国外长访问莫斯科\n\n贝尔伯克在莫斯科同拉夫罗夫会谈。双方讨论了能源问题。\n",
+                                    encoding="utf-8")
+    index = tmp_path / "idx"
+    fp32 = Config.load(embed_precision="fp32", sentence_vectors="separate")
+    assert rag.ingest([tmp_path / "a.txt"], index=index, config=fp32, progress=False).ok
+    opened = rag.open_index(index, fp32)
+    assert opened.store.manifest["vector_kinds"] == ["fp32/separate"] and opened.stores_answer_vectors
+    row = next(r for r in range(len(opened.store.row_chunks)) if len(opened.store.chunk_views(r)[0]) > 2)
+    texts, stored = opened.store.chunk_views(row)
+    sentences, vectors = opened.sentence_vectors(opened.store.row_chunks[row].chunk_id)
+    assert sentences == texts[1:] and np.array_equal(vectors, stored[1:])
+
+    assert rag.ingest([tmp_path / "b.txt"], index=index, config=Config.load(), progress=False).ok
+    mixed = rag.open_index(index, fp32)
+    assert mixed.search("能源", k=1)[0].doc_id == "b.txt"  # picks up the new generation
+    assert mixed.store.manifest["vector_kinds"] == ["fp32/separate", "int8/one_pass"]
+    assert not mixed.stores_answer_vectors

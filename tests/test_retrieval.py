@@ -92,7 +92,11 @@ def test_open_index_is_cached_and_models_load_once(sample_index):
     embedder = sample_index.embedder
     sample_index.search("莫斯科", k=1)
     assert sample_index.embedder is embedder
-    assert Embedder.load(embedder.name) is embedder
+    assert Embedder.load(embedder.name, precision=embedder.precision) is embedder
+    # the fp32 answer embedder is loaded once too, and is another model than the int8 search one
+    answer_embedder = sample_index.answer_embedder
+    assert answer_embedder.precision == "fp32" and embedder.precision == "int8"
+    assert sample_index.answer_embedder is answer_embedder is Embedder.load(embedder.name, precision="fp32")
 
 
 @pytest.mark.slow

@@ -180,3 +180,25 @@ def test_embed_functions_are_checked(tmp_path, store_spec):
     with pytest.raises(RagError, match="no vector"):
         w.commit()
     assert index.generation is None  # nothing was written
+
+
+def test_manifest_records_how_vectors_were_made(tmp_path, store_spec):
+    index = ArticleIndex.open(tmp_path, embedder="e", create=True, spec=store_spec)
+    w = index.writer()
+    w.put_document(DocumentRecord("a", "h1"), _chunks("a", A1))
+    w.commit(_embed, vector_kind="fp32/separate")
+    assert ArticleIndex.open(tmp_path, embedder="e", spec=store_spec).manifest["vector_kinds"] == ["fp32/separate"]
+    w = index.writer()
+    w.remove_document("a")
+    w.commit()  # nothing embedded, nothing stored: no kinds
+    assert ArticleIndex.open(tmp_path, embedder="e", spec=store_spec).manifest["vector_kinds"] == []
+    # an index written before kinds were recorded: its vectors are of an unknown kind
+    manifest_path = tmp_path / (tmp_path / "CURRENT").read_text().strip() / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["vector_kinds"]
+    manifest_path.write_text(json.dumps(manifest))
+    w = ArticleIndex.open(tmp_path, embedder="e", spec=store_spec).writer()
+    w.put_document(DocumentRecord("b", "h2"), _chunks("b", A2))
+    w.commit(_embed, vector_kind="int8/one_pass")
+    assert ArticleIndex.open(tmp_path, embedder="e", spec=store_spec).manifest["vector_kinds"] == [
+        "int8/one_pass", "unknown"]

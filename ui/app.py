@@ -168,9 +168,11 @@ class ArticleService:
         yield outcome["answer"]
 
     def warm_up(self) -> None:
-        """Load the embedder (and the local LLM when it is the default backend) before the first question."""
+        """Load the embedders (search and answer) and the local LLM when it is the default backend, before the
+        first question."""
         try:
             self.index.embed_query("warm up")
+            self.index.embed_answer_query("warm up")
             if self.config.llm == "local":
                 from rag.llm import chat_model
 

@@ -395,6 +395,8 @@ class IndexWriter:
         self.base_views: dict[int, int] = dict(zip(index.row_keys.tolist(), index.row_views.tolist(),
                                                    strict=True))
         self.new_vectors: dict[int, np.ndarray] = {}  # text key -> (views, dim), not yet in the store
+        # how the stored vectors were made (indexes written before this was recorded: "unknown")
+        self.vector_kinds: set[str] = set(index.manifest.get("vector_kinds", ["unknown"] if index.generation else []))
         self.tokens: dict[int, list[str]] = {}
         if index.generation:
             with open(index.path / index.generation / "tokens.jsonl", encoding="utf-8") as fh:
@@ -493,13 +495,18 @@ class IndexWriter:
                 self.tokens[key] = tokenize(f"{sc.chunk.title or ''} {sc.chunk.text}")
         return len(todo)
 
-    def commit(self, embed: EmbedTexts | None = None, embed_views: EmbedViews | None = None) -> str:
+    def commit(self, embed: EmbedTexts | None = None, embed_views: EmbedViews | None = None,
+               vector_kind: str = "unknown") -> str:
         """Write everything as a new generation and switch to it atomically; returns its name.
 
         Chunks still without vectors are embedded first with `embed` or `embed_views` (see `embed_pending`).
+        `vector_kind` names how new vectors were made (e.g. "int8/one_pass"); the manifest's "vector_kinds"
+        lists every kind the stored vectors were made with.
         """
         if embed is not None or embed_views is not None:
             self.embed_pending(embed, embed_views)
+        if self.new_vectors:
+            self.vector_kinds.add(vector_kind)
         elif self.pending_embeddings:
             raise RagError(f"{self.pending_embeddings} chunks have no vector; pass an embed function")
         index = self.index
@@ -547,6 +554,7 @@ class IndexWriter:
                 "dim": dim,
                 "created": time.time(),
                 "vectors": vectors_entry,
+                "vector_kinds": sorted(self.vector_kinds) if len(rows) else [],
                 "documents": {d: self.documents[d].to_dict() for d in sorted(self.documents)},
             }
             _write_file(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
