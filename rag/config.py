@@ -50,7 +50,7 @@ class Config:
     # layers (dynamic; ranking agreement with fp32 checked in tests/test_embedder.py); "fp32" is the reference.
     # sentence_vectors: each chunk is stored with a vector per sentence too (a chunk scores its best vector).
     # "one_pass" reads them from the chunk's own forward pass (mean of each sentence's token outputs);
-    # "separate" embeds each sentence on its own, ~2x the model work. int8 + one_pass ingest is ~2.7x faster
+    # "separate" embeds each sentence on its own, ~2x the model work. int8 + one_pass ingest is ~2.5x faster
     # than fp32 + separate and retrieves nearly the same (CMRC 2018 evidence R@5 0.991 vs 0.992). Answering
     # always compares fp32 vectors of separately embedded sentences: an int8/one-pass index computes them on
     # first use (see rag.index.Index.sentence_vectors and the issue 6 note / eval/results/bench-ingest).

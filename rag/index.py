@@ -130,7 +130,7 @@ class Index:
         """The sentences of a chunk (the chunk itself when it has one) and their fp32 vectors, for answering.
 
         An fp32 index with separate sentence vectors stores exactly these; otherwise (the default int8
-        one-pass index, built ~2.7x faster) they are embedded on first use, a few dozen short sentences per
+        one-pass index, built ~2.5x faster) they are embedded on first use, a few dozen short sentences per
         question, and remembered.
 
         >>> idx = rag.open_index()                                   # doctest: +SKIP
