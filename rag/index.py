@@ -141,11 +141,13 @@ class Index:
         row = self.store.row_of(chunk_id)
         if row is None:
             raise KeyError(f"no chunk {chunk_id!r} in index {self.path}")
-        if self.stores_answer_vectors:
-            texts, vectors = self.store.chunk_views(row)
-            return (texts[1:], vectors[1:]) if len(texts) > 1 else (texts, vectors)
-        views = passage_views(self.store.row_chunks[row].text)
-        sentences = views[1:] if len(views) > 1 else views
+        stored = self.stores_answer_vectors
+        text = self.store.row_chunks[row].text
+        views, vectors = self.store.chunk_views(row) if stored else (passage_views(text), None)
+        own = slice(1, None) if len(views) > 1 else slice(None)  # the sentences, or the one-sentence chunk
+        sentences = views[own]
+        if stored:
+            return sentences, vectors[own]
         known = dict(self._sentence_cache)  # a snapshot: UI threads answer side by side
         missing = [s for s in dict.fromkeys(sentences) if s not in known]
         if missing:
