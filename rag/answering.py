@@ -350,8 +350,10 @@ def echoes_question(question: str, answer: str) -> bool:
     True
     >>> echoes_question("What kind of exchanges have they maintained?", "They have maintained同志般的交流.")
     False
+    >>> echoes_question("Whose central role did Lavrov say Russia values?", "Russia valued Lavrov's central role [1].")
+    True
     """
-    text = MARKER.sub("", answer)
+    text = re.sub(r"['’]s\b", "", MARKER.sub("", answer))
     if len(re.findall(r"[\u4e00-\u9fff]", text)) >= 8:
         return han_bigram_recall(text, question) >= 0.9
     if any(ch not in question for ch in re.findall(r"[\u4e00-\u9fff]", text)):

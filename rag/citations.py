@@ -139,14 +139,35 @@ def unsupported_numbers(claim: str, source: str) -> list[str]:
     """
     values = _values(source)
     digits = {n.lstrip("0") for n in numbers_in(_arabic(source))}
+    shares = _percents(source)
+    claim = MARKER.sub("", claim)
+    percents = {m.start(1) for m in _PERCENT.finditer(_arabic(claim))}
     missing = []
-    for written, value, scaled in quantities(MARKER.sub("", claim)):
+    for match, (written, value, scaled) in zip(_QUANTITY.finditer(_arabic(claim)), quantities(claim), strict=True):
         if round(value, 6) in values:
             continue
         if not scaled and written.replace(",", "").split(".")[0].lstrip("0") in digits:
             continue
+        if match.start() in percents and any(abs(value - share) < PERCENT_TOLERANCE for share in shares):
+            continue  # "67%" for 三分之二 (2/3)
         missing.append(written)
     return missing
+
+
+PERCENT_TOLERANCE = 1.0  # percentage points: a share rounded to a whole percent ("67%" for 2/3) is the same share
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|％|\s*per\s*cent\b|\s*percent\b)", re.I)
+_FRACTION = re.compile(r"(?<![\d/])(\d+)/(\d+)(?![\d/])")
+
+
+def _percents(text: str) -> list[float]:
+    """The shares `text` gives, in percent: "30%", and fractions ("三分之二" is read as 2/3: 66.67).
+
+    >>> [round(p, 2) for p in _percents("超过三分之二的成员国，约30%的资金")]
+    [66.67, 30.0]
+    """
+    arabic = _arabic(text)
+    fractions = [100 * int(a) / int(b) for a, b in _FRACTION.findall(arabic) if int(b)]
+    return fractions + [float(m.group(1)) for m in _PERCENT.finditer(arabic)]
 
 
 @functools.lru_cache(maxsize=512)  # each passage is read once per claim

@@ -79,6 +79,18 @@ def test_numbers_are_compared_by_value_across_scales_and_numerals(claim, missing
     assert unsupported_numbers(claim, PURL) == missing
 
 
+@pytest.mark.parametrize(("claim", "missing"), [
+    ("Over 67% of NATO members pledged equipment [1].", []),  # holdout2 g-14: 超过三分之二 is 66.7%
+    ("Two-thirds of NATO members pledged equipment [1].", []),
+    ("Over 2/3 of NATO members pledged equipment [1].", []),
+    ("Over 60% of NATO members pledged equipment [1].", ["60"]),
+    ("Over 67 NATO members pledged equipment [1].", ["67"]),  # a count is not a share
+])
+def test_a_percentage_matches_the_fraction_the_source_gives(claim, missing):
+    source = "按北约秘书长吕特在会后的声明,超过三分之二的北约成员国已承诺提供军事装备。"
+    assert unsupported_numbers(claim, source) == missing
+
+
 def test_quantities_read_scale_words_separators_and_chinese_numerals():
     assert quantities("10万军队 and 1.5 million people, 2,000 more") == [
         ("10万", 100000.0, True), ("1.5 million", 1500000.0, True), ("2,000", 2000.0, False)]
