@@ -117,15 +117,49 @@ _WHICH_KIND = re.compile(r"\b[Ww](?:hich|hat)\s+(?:(?:kind|type|sort)\s+of\s+)?(
 
 
 def translations(phrase: str, glosses: dict[str, list[tuple[str, bool]]] | None = None) -> list[str]:
-    """The Chinese words CC-CEDICT gives for a lower-case English `phrase`, best first; a plural falls back
-    to its singular ("talks" -> "talk").
+    """The Chinese words CC-CEDICT gives for a lower-case English `phrase`, best first. CC-CEDICT glosses
+    nouns in the singular and verbs in the base form, so an inflected word falls back to its base forms
+    (`base_forms`): "talks" -> "talk", "countries" -> "country", "discussed" -> "discuss", "held" -> "hold".
 
-    >>> translations("brussels")
-    ['布鲁塞尔']
+    >>> translations("brussels"), translations("countries")[:1], "讨论" in translations("discussed")
+    (['布鲁塞尔'], ['国家'], True)
     """
     glosses = gloss_index() if glosses is None else glosses
-    found = glosses.get(phrase) or (glosses.get(phrase[:-1], []) if phrase.endswith("s") else [])
-    return [word for word, _ in found]
+    found = glosses.get(phrase)
+    if not found:
+        words = phrase.split()
+        # the last word of a noun phrase ("foreign ministers"), the first of a verb phrase ("pledged money")
+        for i in dict.fromkeys((len(words) - 1, 0)):
+            found = next((glosses[f] for base in base_forms(words[i])
+                          if (f := " ".join(words[:i] + [base] + words[i + 1 :])) in glosses), None)
+            if found:
+                break
+    return [word for word, _ in found or []]
+
+
+def base_forms(word: str) -> list[str]:
+    """Candidate base forms of an inflected English `word`, likeliest first (a dictionary lookup decides).
+
+    >>> base_forms("countries"), base_forms("analysed"), base_forms("held"), base_forms("talks")
+    (['country'], ['analyse', 'analys'], ['hold'], ['talk'])
+    >>> base_forms("meeting"), base_forms("pledged"), base_forms("press")
+    (['meet', 'meete'], ['pledge', 'pledg'], [])
+    """
+    if word in _IRREGULAR_VERBS:
+        return [_IRREGULAR_VERBS[word]]
+    for suffix, replacements in _SUFFIXES:
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            return [word[: -len(suffix)] + r for r in replacements]
+    return []
+
+
+_SUFFIXES = (("ies", ("y",)), ("ied", ("y",)), ("sses", ("ss",)), ("ches", ("ch",)), ("shes", ("sh",)),
+             ("xes", ("x",)), ("ss", ()), ("us", ()), ("is", ()), ("s", ("",)), ("ed", ("e", "")), ("ing", ("", "e")))
+_IRREGULAR_VERBS = {"met": "meet", "held": "hold", "said": "say", "took": "take", "made": "make", "gave": "give",
+                    "went": "go", "spoke": "speak", "told": "tell", "led": "lead", "sent": "send", "won": "win",
+                    "saw": "see", "began": "begin", "brought": "bring", "thought": "think", "left": "leave",
+                    "sought": "seek", "kept": "keep", "built": "build", "stood": "stand", "fought": "fight",
+                    "paid": "pay", "struck": "strike", "chose": "choose", "wrote": "write", "drew": "draw"}
 
 
 def name_translations(name: str) -> list[str]:

@@ -1,6 +1,14 @@
 """rag.crosslingual: Chinese keywords for English questions, from CC-CEDICT glosses."""
 
-from rag.crosslingual import TRANSLATIONS_PER_PHRASE, asked_dates, chinese_keywords, gloss_index, place_names
+from rag.crosslingual import (
+    TRANSLATIONS_PER_PHRASE,
+    asked_dates,
+    base_forms,
+    chinese_keywords,
+    gloss_index,
+    place_names,
+    translations,
+)
 from rag.retrieval import keyword_query
 from vectorstore.keyword import tokenize
 
@@ -11,6 +19,17 @@ def test_names_and_phrases_get_their_chinese_words():
     assert "日内瓦" in chinese_keywords("How long did the talks in Geneva last?")
     # a possessive and a plural are looked up as the word itself
     assert "俄罗斯" in chinese_keywords("Russia's troops") and "会谈" in chinese_keywords("talks")
+
+
+def test_inflected_words_are_looked_up_by_their_base_forms():
+    # CC-CEDICT glosses "country", "to discuss", "to hold", "foreign minister": the question says it otherwise
+    assert translations("countries")[0] == "国家" and "讨论" in translations("discussed")
+    assert "举行" in translations("held") and "外长" in translations("foreign ministers")
+    assert "许诺" in translations("pledged") and "会谈" in translations("talks")
+    assert {"国家", "讨论", "举行"} <= set(chinese_keywords("Which countries discussed it, and where was it held?"))
+    # words that only look inflected stay as they are; a word CC-CEDICT glosses as written is not changed
+    assert base_forms("press") == [] and base_forms("status") == [] and base_forms("analysis") == []
+    assert translations("news") and translations("news") == [word for word, _ in gloss_index()["news"]]
 
 
 def test_stop_words_alone_bring_nothing_and_each_phrase_brings_at_most_two():
