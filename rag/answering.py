@@ -42,7 +42,7 @@ from rag.citations import (
 )
 from rag.config import Config
 from rag.conversation import context_prepended, standalone_question
-from rag.crosslingual import asked_kind
+from rag.crosslingual import IRREGULAR_VERBS, asked_kind
 from rag.extractive import MIN_SCORE, ExtractedSentence, answer_types, rank_sentences, template_answer
 from rag.index import Index, open_index
 from rag.language import detect_language, is_in_language
@@ -376,8 +376,7 @@ def _stem(word: str) -> str:
     return word
 
 
-_IRREGULAR = {"said": "say", "says": "say", "met": "meet", "held": "hold", "took": "take", "made": "make",
-              "gave": "give", "went": "go", "spoke": "speak", "told": "tell", "called": "call"}
+_IRREGULAR = IRREGULAR_VERBS | {"says": "say"}
 
 
 _FILLER = frozenset("the a an of to in on at by for with and is are was were be been did does do that this it its "

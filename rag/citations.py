@@ -139,16 +139,16 @@ def unsupported_numbers(claim: str, source: str) -> list[str]:
     """
     values = _values(source)
     digits = {n.lstrip("0") for n in numbers_in(_arabic(source))}
-    shares = _percents(source)
     claim = MARKER.sub("", claim)
-    percents = {m.start(1) for m in _PERCENT.finditer(_arabic(claim))}
+    shares = _percents(source)
+    claimed_shares = set(_percents(claim))
     missing = []
-    for match, (written, value, scaled) in zip(_QUANTITY.finditer(_arabic(claim)), quantities(claim), strict=True):
+    for written, value, scaled in quantities(claim):
         if round(value, 6) in values:
             continue
         if not scaled and written.replace(",", "").split(".")[0].lstrip("0") in digits:
             continue
-        if match.start() in percents and any(abs(value - share) < PERCENT_TOLERANCE for share in shares):
+        if value in claimed_shares and any(abs(value - share) < PERCENT_TOLERANCE for share in shares):
             continue  # "67%" for 三分之二 (2/3)
         missing.append(written)
     return missing

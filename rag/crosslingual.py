@@ -145,8 +145,8 @@ def base_forms(word: str) -> list[str]:
     >>> base_forms("meeting"), base_forms("pledged"), base_forms("press")
     (['meet', 'meete'], ['pledge', 'pledg'], [])
     """
-    if word in _IRREGULAR_VERBS:
-        return [_IRREGULAR_VERBS[word]]
+    if word in IRREGULAR_VERBS:
+        return [IRREGULAR_VERBS[word]]
     for suffix, replacements in _SUFFIXES:
         if word.endswith(suffix) and len(word) > len(suffix) + 2:
             return [word[: -len(suffix)] + r for r in replacements]
@@ -155,7 +155,7 @@ def base_forms(word: str) -> list[str]:
 
 _SUFFIXES = (("ies", ("y",)), ("ied", ("y",)), ("sses", ("ss",)), ("ches", ("ch",)), ("shes", ("sh",)),
              ("xes", ("x",)), ("ss", ()), ("us", ()), ("is", ()), ("s", ("",)), ("ed", ("e", "")), ("ing", ("", "e")))
-_IRREGULAR_VERBS = {"met": "meet", "held": "hold", "said": "say", "took": "take", "made": "make", "gave": "give",
+IRREGULAR_VERBS = {"met": "meet", "held": "hold", "said": "say", "took": "take", "made": "make", "gave": "give",
                     "went": "go", "spoke": "speak", "told": "tell", "led": "lead", "sent": "send", "won": "win",
                     "saw": "see", "began": "begin", "brought": "bring", "thought": "think", "left": "leave",
                     "sought": "seek", "kept": "keep", "built": "build", "stood": "stand", "fought": "fight",
