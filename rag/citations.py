@@ -202,8 +202,36 @@ def han_bigram_recall(claim: str, passage: str) -> float:
 
 
 def source_text(passage: Passage) -> str:
-    """What a claim about `passage` may draw on: its whole chunk, title and date."""
-    return f"{passage.hit.text} {passage.hit.title or ''} {passage.hit.date or ''}"
+    """What a claim about `passage` may draw on: its whole chunk, title and date, and the years its relative
+    dates name (`implied_years`)."""
+    hit = passage.hit
+    years = " ".join(implied_years(hit.text, hit.date))
+    return f"{hit.text} {hit.title or ''} {hit.date or ''} {years}".rstrip()
+
+
+_RELATIVE_YEARS = {"前年": -2, "去年": -1, "今年": 0, "明年": 1, "two years ago": -2, "last year": -1,
+                   "this year": 0, "next year": 1}
+_RELATIVE_YEAR = re.compile("|".join(_RELATIVE_YEARS), re.I)
+
+
+def implied_years(text: str, date: str | None) -> list[str]:
+    """The years that `text`'s relative dates ("去年12月", "last year") name, counted from the article's `date`.
+
+    A 2022 report's "去年12月" is December 2021: a claim saying "2021" is supported (holdout4 m-01).
+
+    >>> implied_years("去年12月,俄罗斯曾提出两份草案；今年1月举行对话", "2022-01-24")
+    ['2021', '2022']
+    >>> implied_years("去年12月", None), implied_years("12月", "2022-01-24")
+    ([], [])
+    """
+    if not date or not _YEAR_OF_DATE.match(date):
+        return []
+    year = int(date[:4])
+    offsets = dict.fromkeys(_RELATIVE_YEARS[m.group(0).lower()] for m in _RELATIVE_YEAR.finditer(text))
+    return [str(year + offset) for offset in offsets]
+
+
+_YEAR_OF_DATE = re.compile(r"(19|20)\d\d")
 
 
 def support(claim: str, claim_vector: np.ndarray | None, passage: Passage,

@@ -41,6 +41,7 @@ RANK_WEIGHT = 0.04
 # turn: without this, the "近5个小时" of another article's talks outranked Geneva's "约90分钟" by 0.016.
 FOCUS_WEIGHT = 0.05
 
+COUNT_QUESTION = re.compile(r"多少|几[个次名份点项位]|how many|how much", re.I)
 _NUMERAL = r"(?:\d+(?:\.\d+)?|[一两二三四五六七八九十百千万半几数]+)"
 # (question pattern, what an answer sentence must contain); jieba POS tags stand in for places and people
 # (and CC-CEDICT's places, `rag.crosslingual.place_names`, for the foreign ones jieba tags as people).
@@ -48,7 +49,7 @@ ANSWER_TYPES: list[tuple[re.Pattern, re.Pattern | str]] = [
     (re.compile(r"多久|多长时间|期限|how long|what period|how many (minutes|hours|days|weeks)", re.I),
      re.compile(_NUMERAL + r"\s*(?:个)?(?:分钟|小时|钟头|天|周|星期|个月)|[一两二三四五六七八九十半数几]+年|"
                 r"minutes|hours|days|weeks")),
-    (re.compile(r"多少|几[个次名份点项位]|how many|how much", re.I),
+    (COUNT_QUESTION,
      re.compile(r"\d|[一二两三四五六七八九十百千万亿数]+\s*[个次名份点项位万亿]")),
     (re.compile(r"何时|什么时候|哪天|哪一天|几月|几号|哪年|哪一年|\bwhen\b|what date|what day|which day|"
                 r"what year|which year", re.I),

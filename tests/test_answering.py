@@ -563,3 +563,37 @@ def test_the_question_restated_for_a_kind_quotes_the_sentence_naming_it(sample_i
     ans = rag.answering.ask("Which anniversary did Wang Yi say falls in 2020?", index=sample_index, llm="local")
     assert ans.llm == "extractive" and "citation without an answer" in ans.fallback
     assert not ans.abstained and "75周年" in ans.text and "75周年" in ans.citations[0].quote
+
+
+def test_a_claim_is_cited_to_the_article_about_the_questions_names(sample_index, monkeypatch):
+    """holdout3 k-01: asked about the Geneva talks, the model cited Al Jazeera's report of a phone call between
+    the same ministers, which never names Geneva. The claim is checked against, and cited to, the passages of
+    articles that name Geneva: the Xinhua report on the Geneva talks says the same."""
+    import rag.answering
+
+    reply = ("Besides the situation in Ukraine, Blinken and Lavrov discussed issues of concern to Russia related "
+             "to NATO's expansion and Russian security [{n}].")
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (_PointingModel("通话中", reply), None))
+    ans = rag.answering.ask("Besides the situation in Ukraine, which issues of concern to Russia did Blinken and "
+                            "Lavrov discuss at their Geneva talks in January 2022?", index=sample_index, llm="local")
+    assert not ans.abstained and "NATO's expansion" in ans.text
+    assert [c.doc_id for c in ans.citations] == [GENEVA] and "北约东扩" in ans.citations[0].quote
+
+
+@pytest.mark.parametrize("reply, abstains", [
+    ("The city of Pokrovsk is a coal mining center in Ukraine, with rich coal resources near it [{n}].", True),
+    ("72 [{n}].", False)])
+def test_a_how_many_question_needs_a_number_in_its_answer(sample_index, monkeypatch, reply, abstains):
+    """holdout4 mu-07 (unanswerable): "How many tonnes of coking coal...?" was answered with what Pokrovsk is
+    known for, and no number: an abstention. A count stands."""
+    import rag.answering
+
+    monkeypatch.setattr(rag.answering, "_load_model",
+                        lambda config, backend: (_PointingModel("波克罗夫斯克", reply), None))
+    question = "How many Russian assaults did the Ukrainian army stop in Pokrovsk in one day?"
+    if abstains:
+        question = "How many tonnes of coking coal are mined near Pokrovsk each year?"
+    ans = rag.answering.ask(question, index=sample_index, llm="local")
+    assert ans.abstained is abstains
+    if not abstains:
+        assert "72" in ans.text and "72次" in ans.citations[0].quote

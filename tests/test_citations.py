@@ -13,6 +13,7 @@ from rag.citations import (
     normalize_markers,
     quantities,
     short_claim_support,
+    source_text,
     support,
     unsupported_numbers,
     verify_citations,
@@ -267,3 +268,14 @@ def test_a_name_jiebas_hmm_made_up_counts_by_half_its_character_pairs():
     assert names_missing(question, "巨无霸是麦当劳的招牌汉堡") == ["初华堡"]
     # a dictionary name must be there whole: 都柏林 is not mentioned by the 柏林 of Berlin
     assert names_missing("泽连斯基在都柏林会见了谁？", "泽连斯基在柏林会见了朔尔茨") == ["都柏林"]
+
+
+def test_a_year_counted_from_the_articles_date_is_supported():
+    """holdout4 m-01: the 2022 Geneva report's "去年12月" is December 2021, which the model wrote out."""
+    text = "去年12月,俄罗斯曾向美国和北约提出并公布两份安全保障协议草案,要求美国和北约做出明确回应。"
+    claim = "Russia put forward its two draft agreements in December 2021 [1]."
+    assert unsupported_numbers(claim, source_text(_passage(1, text))) == []
+    assert unsupported_numbers(claim.replace("2021", "2020"), source_text(_passage(1, text))) == ["2020"]
+    # the same sentence without its relative date, or in an undated article, names no 2021
+    assert unsupported_numbers(claim, source_text(_passage(1, text.replace("去年", "")))) == ["2021"]
+    assert unsupported_numbers(claim, source_text(_passage(1, text, date=None))) == ["2021"]
