@@ -36,6 +36,7 @@ from rag.citations import (
     Passage,
     counts_the_same,
     han_bigram_recall,
+    holds_another_role,
     names_missing,
     source_text,
     unsupported_numbers,
@@ -291,6 +292,8 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
     negated = next((c for c in verified.citations if contradicts_negation(question, raw, c.quote)), None)
     if negated:  # the sentence that supports the claim best holds the negation the model missed
         return None, [], f"a yes to a question its sources answer with a negation: {raw[:60]!r}", negated.quote
+    if any(holds_another_role(verified.text, question, c.quote) for c in verified.citations):
+        return None, [], None, None  # "国防部长是谁？" answered with the 总统 of the same sentence (gu-08)
     if COUNT_QUESTION.search(question) and not gives_a_quantity(verified.text):
         return None, [], None, None  # "how many tonnes...?" answered with what the place is known for (mu-07)
     if is_in_language(verified.text, language):

@@ -620,3 +620,16 @@ def test_an_english_question_whose_best_sentence_scores_low_across_languages_is_
     hits = sample_index.search(question, k=12)
     passages = build_passages(hits, [sample_index.sentence_vectors(h.chunk_id) for h in hits], vector, 600)
     assert not _answerable(rank_sentences(question, vector, passages), passages, vector, "en", sample_index.config)
+
+
+def test_a_person_with_another_role_than_the_asked_one_is_an_abstention(sample_index, monkeypatch):
+    """holdout2 gu-08 (unanswerable): "宣布俄军控制红军城的俄罗斯国防部长是谁？" was answered "普京[1]", whom the
+    cited sentence titles 俄总统. The same answer to who invited the journalists stands."""
+    import rag.answering
+
+    model = _PointingModel("普京", "普京[{n}]")
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask("宣布俄军控制红军城的俄罗斯国防部长是谁？", index=sample_index, llm="local")
+    assert ans.abstained and not ans.citations
+    ans = rag.answering.ask("谁邀请外国记者访问红军城？", index=sample_index, llm="local")
+    assert not ans.abstained and ans.text.startswith("普京") and "普京" in ans.citations[0].quote

@@ -8,6 +8,7 @@ from rag.citations import (
     Passage,
     counts_the_same,
     han_bigram_recall,
+    holds_another_role,
     invented_name_of_the_kind,
     names_missing,
     normalize_markers,
@@ -279,3 +280,23 @@ def test_a_year_counted_from_the_articles_date_is_supported():
     # the same sentence without its relative date, or in an undated article, names no 2021
     assert unsupported_numbers(claim, source_text(_passage(1, text.replace("去年", "")))) == ["2021"]
     assert unsupported_numbers(claim, source_text(_passage(1, text, date=None))) == ["2021"]
+
+
+@pytest.mark.parametrize("claim, question, source, invented", [
+    ("日内瓦酒店[1]", "他们在瑞士日内瓦的哪家酒店见面？", "两国外长21日在瑞士日内瓦举行会谈", True),
+    ("洲际酒店[1]", "他们在瑞士日内瓦的哪家酒店见面？", "两国外长在日内瓦洲际酒店举行会谈", False),
+    ("布鲁塞尔[1]", "北约外长会在哪个城市召开？", "北约外长会3日在布鲁塞尔召开", False)])
+def test_a_chinese_name_built_on_the_asked_kind_needs_that_kind_in_the_source(claim, question, source, invented):
+    """samples_qa u-11: "哪家酒店...？" answered "日内瓦酒店", the question's own words."""
+    assert invented_name_of_the_kind(claim, question, source) is invented
+
+
+@pytest.mark.parametrize("claim, question, quote, other", [
+    ("普京[1]", "宣布俄军控制红军城的俄罗斯国防部长是谁？", "俄国防部1日宣布后,俄总统普京在2日发出邀请", True),
+    ("吕特[1]", "发表声明的北约秘书长是谁？", "按北约秘书长吕特在会后的声明", False),
+    ("贝尔伯克[1]", "哪位德国外长与拉夫罗夫举行了会谈？", "德国外交部长安娜莱娜·贝尔伯克与拉夫罗夫举行了会谈", False),
+    ("鲁比奥[1]", "哪位美国官员罕见缺席了北约外长会？", "美国国务卿鲁比奥却罕见缺席", False),
+    ("普京[1]", "谁邀请外国记者访问红军城？", "俄总统普京在2日向外国记者发出访问红军城的邀请", False)])
+def test_the_person_named_must_hold_the_asked_role_where_the_source_titles_them(claim, question, quote, other):
+    """holdout2 gu-08 (unanswerable): asked for the defence minister, the model named 普京, the sentence's 总统."""
+    assert holds_another_role(claim, question, quote) is other
