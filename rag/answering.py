@@ -47,7 +47,7 @@ from rag.conversation import context_prepended, standalone_question
 from rag.crosslingual import IRREGULAR_VERBS, asked_kind
 from rag.extractive import COUNT_QUESTION, MIN_SCORE, ExtractedSentence, answer_types, rank_sentences, template_answer
 from rag.index import Index, open_index
-from rag.language import detect_language, is_in_language
+from rag.language import detect_language, is_in_language, slipped_chinese
 from rag.prompting import ABSTAIN, NOT_FOUND, build_messages, build_passages, build_translation_messages, focus_passages
 from rag.schema import Answer, Citation, Hit
 
@@ -255,7 +255,10 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
     abstention, unless `best` (the ranker's best sentence) counts the same thing by another number
     (`rag.citations.counts_the_same`): the model misread it, and `ask` quotes it. An answer in the wrong
     language is translated by the same model (a short call: the answer alone, its [n] markers kept) and
-    checked again; regenerating from the sources slipped again on most such questions.
+    checked again; regenerating from the sources slipped again on most such questions. So is an English
+    answer with Chinese words outside quotes (`rag.language.slipped_chinese`); its translation replaces it
+    only when it holds and is English throughout
+    ("cold war thinking" for "cold战思维"; "同志-like" for "同志般的" is not).
     """
     from rag.llm import describe_llm_failure
 
@@ -302,17 +305,25 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
         return None, [], None, None  # "国防部长是谁？" answered with the 总统 of the same sentence (gu-08)
     if COUNT_QUESTION.search(question) and not gives_a_quantity(verified.text):
         return None, [], None, None  # "how many tonnes...?" answered with what the place is known for (mu-07)
-    if is_in_language(verified.text, language):
+    in_language = is_in_language(verified.text, language)
+    slipped = slipped_chinese(verified.text) if language == "en" else ""
+    if in_language and not slipped:
         return verified.text, verified.citations, None, None
+    # the wrong language, or English with a Chinese word slipped in ("full of cold战思维", holdout5 n-10)
     tick = time.perf_counter()
     try:
         translated = _complete(model, build_translation_messages(raw, language))
     except Exception as exc:
+        if in_language:
+            return verified.text, verified.citations, None, None
         return None, [], describe_llm_failure(exc), None
     timings["translate_s"] = _since(tick)
     repaired = _verify(translated, passages, opened, question, timings)
-    if not repaired.empty and is_in_language(repaired.text, language):
+    if not repaired.empty and is_in_language(repaired.text, language) and (
+            not in_language or not slipped_chinese(repaired.text)):
         return repaired.text, repaired.citations, None, None
+    if in_language:  # a slipped word the translation did not mend: the verified answer still reads as English
+        return verified.text, verified.citations, None, None
     return None, [], f"answered in the wrong language, and the translation did not hold: {raw[:60]!r}", None
 
 

@@ -58,3 +58,16 @@ def is_in_language(answer: str, language: str) -> bool:
         return True
     ratio = han_ratio(unquoted)
     return ratio < 0.3 if language == "en" else ratio >= 0.3 or han_ratio(answer) >= 0.3
+
+
+def slipped_chinese(answer: str) -> str:
+    """The Han characters of an English `answer` outside quotes, brackets and citation markers: Chinese words
+    the model slipped into an English sentence ("full of cold战思维"), which `is_in_language` lets pass while
+    the rest is English. `rag.answering` has such an answer translated, and keeps the translation if it has none.
+
+    >>> slipped_chinese("Lavrov said it is full of cold战思维 [1]."), slipped_chinese("Held in Geneva (日内瓦) [1].")
+    ('战思维', '')
+    """
+    unquoted = _QUOTED.sub(" ", re.sub(r"\[\d+\]", " ", answer))
+    return "".join(ch for ch in unquoted if _is_han(ch))
+

@@ -324,6 +324,27 @@ def test_an_answer_in_the_wrong_language_is_translated_and_verified_again(sample
         assert text is None and citations == [] and "wrong language" in problem
 
 
+def test_a_chinese_word_slipped_into_an_english_answer_is_translated_and_kept_only_if_mended(sample_index):
+    """holdout5 n-10: "full of cold战思维" read as English to the language check; its translation "cold war
+    thinking" replaces it. A translation that still slips, or fails, leaves the verified answer as it was."""
+    from rag.answering import _generate_verified
+
+    question = "How long did the talks between Blinken and Lavrov in Geneva last?"
+    passages, n = _geneva_passages(sample_index, question)
+    slipped = f"The talks lasted about 90分钟 [{n}]."
+    model = _SlippingModel([slipped, f"The talks lasted about 90 minutes [{n}]."])
+    timings = {}
+    text, citations, problem, _ = _generate_verified(model, question, passages, "en", sample_index, None, timings)
+    assert problem is None and text == "The talks lasted about 90 minutes [1]." and "translate_s" in timings
+    assert model.asked[1][-1][1].startswith("Translate into English") and slipped in model.asked[1][-1][1]
+    assert citations[0].doc_id == GENEVA and "90分钟" in citations[0].quote
+
+    for second in (f"The talks lasted about 90分钟 [{n}].", f"The talks lasted about 7 hours [{n}]."):
+        model = _SlippingModel([slipped, second])
+        text, citations, problem, _ = _generate_verified(model, question, passages, "en", sample_index, None, {})
+        assert problem is None and text == "The talks lasted about 90分钟 [1]." and citations[0].doc_id == GENEVA
+
+
 def test_a_follow_up_without_a_good_rewrite_is_searched_with_context_and_asked_as_is(sample_index, monkeypatch):
     """The local model once rewrote "What did she and Lavrov discuss?" into a "who" question; the rewrite is
     refused, retrieval gets the previous question prepended, and the model is asked the follow-up itself."""
