@@ -100,6 +100,7 @@ def test_highlight_ignores_white_space_and_quote_elsewhere_is_shown():
 def test_streaming_text_is_escaped():
     assert "&lt;script&gt;" in render.streaming_html("<script>x</script>")
     assert "Searching" in render.streaming_html("")
+    assert render.DRAFT_NOTE in render.streaming_html("The talks lasted")  # not yet verified: says so
 
 
 # ---------------------------------------------------------------------------------------------- uploads
@@ -489,6 +490,7 @@ def test_browser_streams_the_local_llm_answer(driver, ui_server):
         streaming = _css(d, "#rag-chat .rag-streaming")
         if streaming and "first" not in seen_partial:
             seen_partial["first"] = time.perf_counter() - started
+            seen_partial["text"] = streaming[0].text
             _shot(d, "08_streaming")
         return len(_css(d, "#rag-chat .rag-meta, #rag-chat .rag-error")) > before
 
@@ -500,6 +502,8 @@ def test_browser_streams_the_local_llm_answer(driver, ui_server):
         fallback = _css(driver, "#rag-chat .rag-fallback")
         pytest.fail(f"the local backend did not answer: {reply} {fallback[-1].text if fallback else ''}")
     assert "first" in seen_partial, "no partial answer was shown while generating"
+    assert seen_partial["text"].startswith(render.DRAFT_NOTE), "the unverified text was not marked as a draft"
+    assert not _css(driver, "#rag-chat .rag-draft"), "the verified answer did not replace the draft"
     print(f"\nlocal LLM in the browser: first streamed text after {seen_partial['first']:.1f} s, "
           f"verified answer after {total:.1f} s")
 

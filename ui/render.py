@@ -37,6 +37,7 @@ CSS = """
 .rag-badge { display: inline-block; font-size: 0.75em; font-weight: 600; letter-spacing: 0.02em;
   background: #f3d37a; color: #4a3c0c; border-radius: 999px; padding: 1px 8px; margin-right: 6px; }
 .rag-streaming { opacity: 0.85; }
+.rag-draft { font-size: 0.75em; color: var(--body-text-color-subdued); font-style: italic; }
 .rag-cursor { animation: rag-blink 1s steps(2) infinite; }
 @keyframes rag-blink { 50% { opacity: 0; } }
 .rag-waiting { color: var(--body-text-color-subdued); font-style: italic; }
@@ -186,10 +187,19 @@ def meta_html(answer: Answer) -> str:
 
 
 def streaming_html(text: str) -> str:
-    """The answer while it is being generated (markers are linked once the citations are verified)."""
+    """The answer while it is being generated, marked as a draft: the model's words are checked against the
+    articles only when it finishes, and what they do not support is dropped (markers are linked then too).
+
+    >>> "Draft" in streaming_html("The talks lasted")
+    True
+    """
     if not text:
         return '<div class="rag-answer rag-waiting">Searching the articles…</div>'
-    return f'<div class="rag-answer rag-streaming">{escape(text)}<span class="rag-cursor">▍</span></div>'
+    return (f'<div class="rag-answer rag-streaming"><div class="rag-draft">{DRAFT_NOTE}</div>'
+            f'{escape(text)}<span class="rag-cursor">▍</span></div>')
+
+
+DRAFT_NOTE = "Draft · being checked against the articles"
 
 
 def error_html(message: str) -> str:
