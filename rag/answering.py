@@ -41,6 +41,7 @@ from rag.citations import (
     source_text,
     unsupported_numbers,
     verify_citations,
+    years_unmentioned,
 )
 from rag.config import Config
 from rag.conversation import context_prepended, standalone_question
@@ -152,6 +153,8 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
         text, citations = None, []  # "where is the next meeting?" answered with where this one was
     if text and names_missing(asked, "\n".join(opened.article_text(d) for d in {c.doc_id for c in citations})):
         text, citations = None, []  # answered from an article about something else: the Geneva talks for Moscow's
+    if text and citations and all(years_unmentioned(asked, opened.article_text(c.doc_id), c.date) for c in citations):
+        text, citations = None, []  # ... or about another year's event: the 2022 Geneva talks for the 2017 call
     abstained = not text
     if abstained:
         text, citations = ABSTAIN[language], []

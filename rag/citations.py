@@ -234,6 +234,24 @@ def implied_years(text: str, date: str | None) -> list[str]:
 _YEAR_OF_DATE = re.compile(r"(19|20)\d\d")
 
 
+def years_unmentioned(question: str, article: str, date: str | None) -> list[str]:
+    """The years `question` names that an `article` (its text, and its `date`) neither is dated in, mentions,
+    nor implies (`implied_years`): an answer from it is about another year's event. Asked about the 2017 phone
+    call, the model answered with the Geneva talks of 2022 ("应美方提议", holdout5 nu-06).
+
+    >>> years_unmentioned("2017年4月14日的通话是应哪一方的提议进行的？", "会谈是应美方提议举行的", "2022-01-24")
+    ['2017']
+    >>> years_unmentioned("What did Russia publish in December 2021?", "去年12月,俄罗斯公布了草案", "2022-01-24")
+    []
+    """
+    named = dict.fromkeys(m.group(0) for m in _YEAR_IN_TEXT.finditer(question))
+    known = set(_YEAR_IN_TEXT.findall(article)) | set(implied_years(article, date)) | {(date or "")[:4]}
+    return [year for year in named if year not in known]
+
+
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
 def support(claim: str, claim_vector: np.ndarray | None, passage: Passage,
             question: str | None = None) -> tuple[float, int]:
     """How well `passage` supports `claim`: (score, index of the best sentence); score 0 = unsupported.

@@ -358,6 +358,23 @@ def test_a_chinese_word_slipped_into_an_english_answer_is_translated_and_kept_on
         assert problem is None and text == "The talks lasted about 90分钟 [1]." and citations[0].doc_id == GENEVA
 
 
+def test_an_answer_from_an_article_that_never_names_the_asked_year_is_an_abstention(sample_index, monkeypatch):
+    """holdout5 nu-06: asked who proposed the 2017 phone call (the report does not say), the model answered
+    "应美方提议", which the 2022 Geneva report says of the Geneva talks; it never names 2017."""
+    import rag.answering
+
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    model = _SlippingModel(["应美方提议[1]"])
+    ans = rag.answering.ask("2017年4月14日王毅与拉夫罗夫的通话是应哪一方的提议进行的？", index=sample_index,
+                            llm="local")
+    assert len(model.asked) == 1 and ans.abstained and ans.citations == [] and ans.text == "资料中没有相关信息。"
+    # the same answer to the question about the Geneva talks, whose report is dated 2022, stands
+    model = _SlippingModel(["应美方提议[1]"])
+    ans = rag.answering.ask("2022年1月布林肯与拉夫罗夫的日内瓦会谈是应哪一方的提议举行的？", index=sample_index,
+                            llm="local")
+    assert not ans.abstained and ans.citations[0].doc_id == GENEVA and "应美方提议" in ans.citations[0].quote
+
+
 def test_a_follow_up_without_a_good_rewrite_is_searched_with_context_and_asked_as_is(sample_index, monkeypatch):
     """The local model once rewrote "What did she and Lavrov discuss?" into a "who" question; the rewrite is
     refused, retrieval gets the previous question prepended, and the model is asked the follow-up itself."""
