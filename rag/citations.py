@@ -265,6 +265,8 @@ def support(claim: str, claim_vector: np.ndarray | None, passage: Passage,
         return 0.0, 0
     if question is not None and invented_name_of_the_kind(claim, question, source_text(passage)):
         return 0.0, 0
+    if question is not None and names_the_source_lacks(claim, question, source_text(passage)):
+        return 0.0, 0
     short = short_claim_support(claim, question, source_text(passage)) if question is not None else None
     if short is False:
         return 0.0, 0
@@ -516,6 +518,26 @@ def invented_name_of_the_kind(claim: str, question: str, source: str) -> bool:
     return bool(words) and not any(word in source for word in words)
 
 
+def names_the_source_lacks(claim: str, question: str, source: str) -> list[str]:
+    """The names an English `claim` brings that `question` does not, which `source` never mentions (see
+    `mentions`; a country also by its side, 俄方 for Russia): asked in which US city the Ukrainians will
+    consult, over "美方已邀请乌代表团近期再次赴美磋商", the model answered "Washington, D.C." (holdout6 ou-02).
+    Only names CC-CEDICT knows are judged (`question_names`).
+
+    >>> q = "In which US city will the Ukrainian delegation hold its next consultations?"
+    >>> names_the_source_lacks("They will consult in Washington, D.C. [1]", q, "美方已邀请乌代表团再次赴美磋商")
+    ['Washington']
+    >>> names_the_source_lacks("Russia chaired it [1].", "Which country chaired it?", "祝贺俄方作为主席国")
+    []
+    """
+    if _mostly_han(claim):
+        return []
+    asked = {name.lower() for name, _ in question_names(question, skip_first=False)}
+    return [name for name, chinese in question_names(MARKER.sub("", claim), skip_first=False)
+            if name.lower() not in asked
+            and not any(mentions(source, word) or (len(word) >= 2 and word[0] + "方" in source) for word in chinese)]
+
+
 # Titles written before a name in Chinese news ("俄总统普京", "北约秘书长吕特"); longer ones first.
 ROLES = ("国防部长", "外交部长", "总参谋长", "秘书长", "国务卿", "发言人", "总统", "总理", "外长", "防长", "部长",
          "秘书", "主任", "主席", "大使", "特使", "助理")
@@ -601,8 +623,10 @@ def names_missing(question: str, article: str) -> list[str]:
             if not any(mentions(article, word, loose=han and not jieba.get_FREQ(word)) for word in chinese)]
 
 
-def question_names(question: str) -> list[tuple[str, list[str]]]:
-    """The names of `question`, each with the Chinese words that write it (see `names_missing`).
+def question_names(question: str, skip_first: bool = True) -> list[tuple[str, list[str]]]:
+    """The names of `question`, each with the Chinese words that write it (see `names_missing`); the first
+    word of an English text is judged only without `skip_first` (a question starts with "Which", an answer
+    may start with a name).
 
     >>> question_names("How long did the Moscow talks between Wang Yi and Lavrov last?")
     [('Moscow', ['莫斯科']), ('Lavrov', ['拉夫罗夫'])]
@@ -618,13 +642,15 @@ def question_names(question: str) -> list[tuple[str, list[str]]]:
                  if tag in _NAME_TAGS and (len(word) >= 3 or (len(word) == 2 and jieba.get_FREQ(word)))
                  and word not in common_words()]
         return [(name, [name]) for name in dict.fromkeys(names)]
-    from rag.crosslingual import MONTHS, WEEKDAYS, name_translations
+    from rag.crosslingual import MONTHS, STOP_WORDS, WEEKDAYS, name_translations
 
     found = []
     for run in _NAME_RUN.finditer(question):
         words = [w.removesuffix("'s").removesuffix("'") for w in run.group(0).split()]
-        if run.start() == 0:
+        if run.start() == 0 and skip_first:
             words = words[1:]
+        while not skip_first and words and words[0].lower() in STOP_WORDS:
+            words = words[1:]  # "The Ukrainian delegation", "According to ..."
         words = [w for w in words if w.lower() not in MONTHS and w.lower() not in WEEKDAYS]
         if len(words) == 1 and _DEMONYM.search(words[0]):
             continue  # "Chinese initiative": the article may say 中方 or 我国

@@ -358,6 +358,23 @@ def test_a_chinese_word_slipped_into_an_english_answer_is_translated_and_kept_on
         assert problem is None and text == "The talks lasted about 90分钟 [1]." and citations[0].doc_id == GENEVA
 
 
+def test_a_claim_naming_someone_or_somewhere_its_source_never_mentions_is_dropped(sample_index):
+    """The model wrote "Biden" for Blinken (samples_qa a000-02) and "Washington, D.C." for 赴美 (holdout6
+    ou-02): a name CC-CEDICT knows, not in the question and not in the cited passage, makes the claim
+    unsupported. The same claim with the passage's own names stands."""
+    from rag.answering import _generate_verified
+
+    question = "How long did the talks between Blinken and Lavrov in Geneva last?"
+    passages, n = _geneva_passages(sample_index, question)
+    model = _SlippingModel([f"The talks between Biden and Lavrov in Geneva lasted about 90 minutes [{n}]."])
+    text, citations, problem, _ = _generate_verified(model, question, passages, "en", sample_index, None, {})
+    assert text is None and citations == [] and problem is None
+    model = _SlippingModel([f"The talks between Blinken and Lavrov in Geneva lasted about 90 minutes [{n}]."])
+    text, citations, problem, _ = _generate_verified(model, question, passages, "en", sample_index, None, {})
+    assert text == "The talks between Blinken and Lavrov in Geneva lasted about 90 minutes [1]."
+    assert citations[0].doc_id == GENEVA
+
+
 def test_an_answer_from_an_article_that_never_names_the_asked_year_is_an_abstention(sample_index, monkeypatch):
     """holdout5 nu-06: asked who proposed the 2017 phone call (the report does not say), the model answered
     "应美方提议", which the 2022 Geneva report says of the Geneva talks; it never names 2017."""
