@@ -300,3 +300,28 @@ def test_a_chinese_name_built_on_the_asked_kind_needs_that_kind_in_the_source(cl
 def test_the_person_named_must_hold_the_asked_role_where_the_source_titles_them(claim, question, quote, other):
     """holdout2 gu-08 (unanswerable): asked for the defence minister, the model named 普京, the sentence's 总统."""
     assert holds_another_role(claim, question, quote) is other
+
+
+def test_a_country_is_supported_by_its_side_in_the_talks():
+    """holdout6 o-09: "哪个国家作为主席国？" answered "俄罗斯" over "王毅祝贺俄方作为主席国..."; the passage never
+    writes 俄罗斯, only the side (俄方). Another country, or a country whose side is absent, stays unsupported."""
+    chair = _passage(1, "王毅祝贺俄方作为主席国成功举行上海合作组织外长会。会谈在莫斯科举行。",
+                     title="王毅同拉夫罗夫会谈")
+    out = verify_citations("俄罗斯[1]", [chair])
+    assert out.text == "俄罗斯[1]" and out.citations[0].quote == "王毅祝贺俄方作为主席国成功举行上海合作组织外长会。"
+    assert verify_citations("印度[1]", [chair]).empty and verify_citations("美国[1]", [chair]).empty
+
+
+def test_an_english_claim_may_not_bring_a_name_its_source_never_mentions():
+    """holdout6 ou-02: "Washington, D.C." for 赴美. Names of the question, names the source has (Russia by 俄方),
+    and adjectives ("Western") are not judged."""
+    from rag.citations import names_the_source_lacks
+
+    question = "In which US city will the Ukrainian delegation hold its next round of consultations?"
+    source = "乌克兰外交部长瑟比加表示,美方已邀请乌代表团近期再次赴美磋商“和平计划”。"
+    assert names_the_source_lacks("The Ukrainian delegation will go to Washington, D.C. [1]", question, source) == \
+        ["Washington"]
+    assert names_the_source_lacks("Sybiha said the US invited the Ukrainian delegation [1].", question, source) == []
+    chaired = "Russia chaired it with Western support [1]."
+    assert names_the_source_lacks(chaired, "Who chaired it?", "俄方作为主席国") == []
+    assert names_the_source_lacks("华盛顿[1]", question, source) == []  # Chinese claims are checked by their words
