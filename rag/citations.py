@@ -54,6 +54,9 @@ from rag.schema import Citation, Hit
 
 SEMANTIC_MIN = 0.80  # correct English claims over Chinese sentences scored 0.81-0.84 on eval/datasets/samples_qa.jsonl
 SHORT_CLAIM_WORDS = 6  # claims this short are checked together with the question
+# A longer English claim that restates the question around this many new words is judged by them, as a short
+# one: "According to Sybiha, five countries pledged nearly $1 billion..." by "five" (holdout6 o-13)
+RESTATED_NEW_WORDS = 2
 LEXICAL_MIN = 0.5
 
 MARKER = re.compile(r"\[(\d+)\]")  # a citation; group 1 is its number
@@ -415,7 +418,8 @@ def short_claim_support(claim: str, question: str, source: str) -> bool | None:
 
     New words are those not in the question nor stop words. A number word ("two", "five") must be a
     number of the source ("两份" is 2); every other new word needs a CC-CEDICT translation in the source
-    (`rag.crosslingual.gloss_index`). Claims that are long or mostly Chinese give None.
+    (`rag.crosslingual.gloss_index`). Mostly Chinese claims give None, and so do long ones, unless they only
+    restate the question around at most `RESTATED_NEW_WORDS` new words.
 
     >>> q = "How many draft agreements did Russia propose?"
     >>> short_claim_support("Two [1].", q, "俄罗斯曾提出两份草案"), short_claim_support("Five.", q, "两份草案")
@@ -428,12 +432,13 @@ def short_claim_support(claim: str, question: str, source: str) -> bool | None:
     from rag.crosslingual import STOP_WORDS, translations
 
     text = MARKER.sub("", claim).strip()
-    if _mostly_han(text) or len(text.split()) > SHORT_CLAIM_WORDS or len(text) > 40:
+    if _mostly_han(text):
         return None
     asked = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}
     words = [w.lower() for w in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)?", text)]
     new = [w for w in words if w not in asked and w not in STOP_WORDS]
-    if not new:
+    long = len(text.split()) > SHORT_CLAIM_WORDS or len(text) > 40
+    if not new or (long and len(new) > RESTATED_NEW_WORDS):
         return None
     source_values = _values(source)
     found = True

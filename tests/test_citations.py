@@ -325,3 +325,19 @@ def test_an_english_claim_may_not_bring_a_name_its_source_never_mentions():
     chaired = "Russia chaired it with Western support [1]."
     assert names_the_source_lacks(chaired, "Who chaired it?", "俄方作为主席国") == []
     assert names_the_source_lacks("华盛顿[1]", question, source) == []  # Chinese claims are checked by their words
+
+
+def test_a_long_claim_restating_the_question_is_judged_by_its_new_words():
+    """holdout6 o-13: the model restated the question around "five"; the cross-lingual cosine (0.797) sat just
+    under SEMANTIC_MIN, so the right answer was dropped. Its one new word is what the source must hold."""
+    question = "According to Sybiha, how many countries pledged nearly $1 billion through the PURL mechanism?"
+    source = "乌外长瑟比加在3日表示,有五个国家承诺通过该机制提供总额近10亿美元资金,用于支持乌军武器采购。"
+    restated = "According to Sybiha, {} countries pledged nearly $1 billion through the PURL mechanism [1]."
+    assert short_claim_support(restated.format("five"), question, source) is True
+    assert short_claim_support(restated.format("six"), question, source) is False
+    passage = _passage(1, source, title="美与俄乌分头谈“和平计划”", date=None)
+    assert support(restated.format("five"), None, passage, question)[0] == 1.0
+    assert support(restated.format("six"), None, passage, question)[0] == 0.0
+    # more new words than a restatement carries: judged by meaning as before (here: zero vectors, unsupported)
+    many = "Sybiha said five European countries quickly pledged the money [1]."
+    assert short_claim_support(many, question, source) is None
