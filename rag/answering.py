@@ -281,7 +281,7 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
     if pointed and (no_answer_words(raw) or (echoed and (answer_types(question) or asked_kind(question)))):
         if best_chunk is not None and pointed != best_chunk:
             return None, [], None, None  # the ranker's best sentence is elsewhere: no answer both agree on
-        if not re.sub(r"[\W_]", "", MARKER.sub("", raw)):
+        if not _words_of(raw):
             return None, [], None, None  # a bare "[1]" says nothing: over seven sets, 2 of the 3 quoted were invented
         return None, [], f"a citation without an answer: {raw[:60]!r}", pointed
     if echoed:
@@ -448,7 +448,12 @@ def no_answer_words(answer: str) -> bool:
     (False, False)
     """
     words = MARKER.sub("", answer).strip().rstrip("。.!！?？;；,，、 ")
-    return len(re.sub(r"[\W_]", "", words)) < 2 or bool(_DANGLING_END.search(words))
+    return len(_words_of(words)) < 2 or bool(_DANGLING_END.search(words))
+
+
+def _words_of(answer: str) -> str:
+    """The letters and digits of `answer` outside its citation markers ("" for a bare "[1]")."""
+    return re.sub(r"[\W_]", "", MARKER.sub("", answer))
 
 
 def _verify(raw: str, passages: list[Passage], opened: Index, question: str, timings: dict[str, float]):

@@ -53,7 +53,7 @@ def is_in_language(answer: str, language: str) -> bool:
     >>> is_in_language('28[1]。', "zh"), is_in_language('28 [1].', "en")
     (True, True)
     """
-    unquoted = _QUOTED.sub(" ", re.sub(r"\[\d+\]", " ", answer))
+    unquoted = _unquoted(answer)
     if not re.search(r"[^\W\d_]", answer):  # no letter of any script
         return True
     ratio = han_ratio(unquoted)
@@ -68,6 +68,9 @@ def slipped_chinese(answer: str) -> str:
     >>> slipped_chinese("Lavrov said it is full of cold战思维 [1]."), slipped_chinese("Held in Geneva (日内瓦) [1].")
     ('战思维', '')
     """
-    unquoted = _QUOTED.sub(" ", re.sub(r"\[\d+\]", " ", answer))
-    return "".join(ch for ch in unquoted if _is_han(ch))
+    return "".join(ch for ch in _unquoted(answer) if _is_han(ch))
 
+
+def _unquoted(answer: str) -> str:
+    """`answer` without its quoted passages and citation markers."""
+    return _QUOTED.sub(" ", re.sub(r"\[\d+\]", " ", answer))
