@@ -36,6 +36,12 @@ NOT_FOUND = "NOT FOUND"
 TRANSLATE = {"en": "Translate into English. Keep names, numbers and citation marks.\n{text}\nEnglish:",
              "zh": "翻译成中文，保留人名、数字和引用标记。\n{text}\n中文:"}
 
+# The second look (`rag.answering.second_look`): one sentence, one question, the answer's own words or 无.
+# In Chinese for both languages: the sentence is Chinese, and the 1.5B model picks Chinese words out of it
+# far more reliably than it says yes or no ("是" to 44 of 49 candidate sentences, right or wrong).
+SPAN = "句子：{sentence}\n问题：{question}\n从句子中摘出回答问题的原文词语。如果句子没有回答这个问题，只写“无”。"
+NO_SPAN = "无"
+
 QUESTION_LABEL = {"zh": ("资料", "问题", "用中文简短回答"), "en": ("Sources", "Question", "Answer in English")}
 
 
@@ -101,6 +107,15 @@ def build_messages(question: str, passages: list[Passage], language: str) -> lis
     user = f"{label_passages}:\n{body}\n{label_question}: {question}\n"
     user += f"{label_answer}:"
     return [("system", SYSTEM), ("user", user)]
+
+
+def build_span_messages(question: str, sentence: str) -> list[tuple[str, str]]:
+    """Ask which words of `sentence` answer `question` (or 无): a short prompt of its own, no system prompt.
+
+    >>> build_span_messages("布林肯哪天会见泽连斯基？", "他将于周三会见泽连斯基。")[0][1].splitlines()[0]
+    '句子：他将于周三会见泽连斯基。'
+    """
+    return [("user", SPAN.format(sentence=sentence, question=question))]
 
 
 def build_translation_messages(answer: str, language: str) -> list[tuple[str, str]]:

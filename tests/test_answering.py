@@ -523,10 +523,11 @@ def test_an_answer_that_restates_the_question_is_an_abstention(sample_index, mon
     import rag.answering
 
     question = "哪五个国家承诺通过“乌克兰优先需求清单”机制向乌克兰提供资金？"
-    model = _SlippingModel(["五个国家承诺通过“乌克兰优先需求清单”机制向乌克兰提供资金[1]。"])
+    # the second look at the best sentence (the real model's reply: 无) follows the echo
+    model = _SlippingModel(["五个国家承诺通过“乌克兰优先需求清单”机制向乌克兰提供资金[1]。", "无"])
     monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
     ans = rag.answering.ask(question, index=sample_index, llm="local")
-    assert len(model.asked) == 1, "the question must get past the relevance gate to reach the model"
+    assert model.asked, "the question must get past the relevance gate to reach the model"
     assert ans.abstained and ans.llm == "local" and not ans.citations and ans.fallback is None
 
 
@@ -548,14 +549,15 @@ def test_chinese_words_in_an_english_restatement_are_its_answer(sample_index, mo
 def test_a_restated_question_in_other_word_forms_is_an_abstention(sample_index, monkeypatch):
     """samples_qa a003-08: "Whose central role ... did Lavrov say Russia values?" answered "Lavrov said Russia
     valued the central role in regional cooperation [1]." - the question again, in other tenses, without the
-    whose (东盟)."""
+    whose (东盟). The second look is told 无 here; the real model picks 俄中高层交往 out of the best sentence, which
+    is then quoted: one of the two wrong quotes `rag.answering.second_look` counts."""
     import rag.answering
 
-    model = _SlippingModel(["Lavrov said Russia valued the central role in regional cooperation [1]."])
+    model = _SlippingModel(["Lavrov said Russia valued the central role in regional cooperation [1].", "无"])
     monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
     ans = rag.answering.ask("Whose central role in regional cooperation did Lavrov say Russia values?",
                             index=sample_index, llm="local")
-    assert len(model.asked) == 1, "the question must get past the relevance gate to reach the model"
+    assert model.asked, "the question must get past the relevance gate to reach the model"
     assert ans.abstained and ans.llm == "local" and not ans.citations and ans.fallback is None
 
 
@@ -720,3 +722,65 @@ def test_a_person_with_another_role_than_the_asked_one_is_an_abstention(sample_i
     assert ans.abstained and not ans.citations
     ans = rag.answering.ask("谁邀请外国记者访问红军城？", index=sample_index, llm="local")
     assert not ans.abstained and ans.text.startswith("普京") and "普京" in ans.citations[0].quote
+
+
+KYIV_WEDNESDAY = ("布林肯计划以访问基辅开始他的访问之旅，他将于周三在基辅会见乌克兰总统泽连斯基"
+                  "和乌克兰外长德米特罗·库莱巴，“以确认美国对乌克兰主权和领土完整的承诺。”")
+GENEVA_BYLINE = ("新华社日内瓦1月21日电 美国国务卿布林肯和俄罗斯外交部长拉夫罗夫21日在瑞士日内瓦举行会谈,"
+                 "就美方关切的乌克兰局势以及俄方关切的北约东扩和俄安全保障等问题交换意见。")
+
+
+@pytest.mark.parametrize("question, sentence, span", [
+    ("布林肯计划哪天在基辅会见泽连斯基？", KYIV_WEDNESDAY, "周三"),  # holdout h-10: the model had said 2022年1月19日
+    ("In which hotel in Geneva did Blinken and Lavrov meet?", GENEVA_BYLINE, None),  # samples_qa u-02
+    ("How much military aid did Blinken promise Ukraine during his visit to Kyiv?", GENEVA_BYLINE, None),  # u-10
+])
+def test_the_second_look_picks_the_answer_out_of_one_sentence_or_none(sample_index, question, sentence, span):
+    from rag.answering import second_look
+    from rag.llm import chat_model
+
+    picked = second_look(chat_model(sample_index.config, "local"), question, sentence)
+    assert picked == span or (span is not None and picked is not None and span in picked and picked in sentence)
+
+
+class _NotFoundModel:
+    """Fault injection: NOT FOUND to the answering prompt, `span` to the second look's."""
+
+    def __init__(self, span):
+        self.span, self.asked = span, []
+
+    def stream(self, messages):
+        from langchain_core.messages import AIMessageChunk
+
+        self.asked.append(messages[-1][1])
+        yield AIMessageChunk(content=self.span if messages[-1][1].startswith("句子：") else "NOT FOUND")
+
+
+@pytest.mark.parametrize("span, quoted", [("周三", True), ("“周三”。", True), ("无", False), ("星期四", False)])
+def test_an_answer_found_only_by_the_second_look_quotes_the_sentence_visibly(sample_index, monkeypatch, span,
+                                                                             quoted):
+    """The model gave up on the whole prompt; shown the best sentence alone it picks out words of it (quoted,
+    with the reason in `fallback`), none (无: the abstention stands), or words the sentence lacks (星期四: the
+    abstention stands too)."""
+    import rag.answering
+
+    model = _NotFoundModel(span)
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask("布林肯计划哪天在基辅会见泽连斯基？", index=sample_index, llm="local")
+    assert len(model.asked) == 2 and "周三" in model.asked[1] and "哪天" in model.asked[1]
+    if quoted:
+        assert not ans.abstained and ans.llm == "extractive" and "“周三”" in ans.fallback
+        assert "周三" in ans.text and "周三" in ans.citations[0].quote and "second_look_s" in ans.timings
+    else:
+        assert ans.abstained and not ans.citations and ans.fallback is None
+
+
+def test_no_second_look_below_the_extractive_bar(sample_index, monkeypatch):
+    """samples_qa u-08 (unanswerable): its best sentence (about Pokrovsk, typed by its number) scores 0.807, enough
+    to ask the model (`MODEL_MIN_SCORE`) but under the extractive bar (0.81): no second look."""
+    import rag.answering
+
+    model = _NotFoundModel("72次")
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask("What is the population of Pokrovsk?", index=sample_index, llm="local")
+    assert ans.abstained and len(model.asked) == 1 and not model.asked[0].startswith("句子：")
