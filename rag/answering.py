@@ -94,6 +94,7 @@ _FUTURE = re.compile(_NEXT + r"|将|计划|定于|拟|即将|预计|未来|明�
 # the 3 and abstained on the fourth. Quoting those best sentences instead cost the extractive backend 2 more
 # invented answers on samples_qa.
 MODEL_MIN_SCORE = MIN_SCORE | {"en": 0.79}
+_BESIDES = re.compile(r"除了?.+?(?:之|以)?外|\b(?:besides|apart from|other than|except|in addition to)\b", re.I)
 _LATEST = re.compile(r"latest|most recent|newest|最新|最近", re.I)
 _YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 
@@ -299,7 +300,7 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
         if not _words_of(raw):
             return None, [], None, None  # a bare "[1]" says nothing: over seven sets, 2 of the 3 quoted were invented
         return None, [], f"a citation without an answer: {raw[:60]!r}", pointed
-    if echoed:
+    if echoed or repeats_the_excluded(question, raw):
         return None, [], None, None  # the question restated as its answer ("哪五个国家...?" u-07): abstain
     # a number no source gives: "近10亿美元" read as "$10 billion" (samples_qa a004-07), "数万军队" as
     # "300,000 troops" (a001-05) - the best sentence counts the same thing, so quote it; or "$10 billion"
@@ -465,6 +466,29 @@ def echoes_question(question: str, answer: str) -> bool:
     words = [_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())]
     asked = {_stem(w) for w in re.findall(r"[a-z0-9]+", question.lower())}
     return len(words) >= 4 and all(w in asked or w in _FILLER for w in words)
+
+
+def repeats_the_excluded(question: str, answer: str) -> bool:
+    """Whether a "besides X" question is answered with nothing but its own words, X itself: holdout7 pu-07
+    "王毅...除拉夫罗夫外还会见了哪些俄罗斯领导人？" answered "拉夫罗夫[1]" (the articles name no one else).
+
+    >>> repeats_the_excluded("除拉夫罗夫外还会见了哪些俄罗斯领导人？", "拉夫罗夫[1]")
+    True
+    >>> repeats_the_excluded("Besides Umerov, which military leader did Zelensky name?", "Umerov [1].")
+    True
+    >>> repeats_the_excluded("Besides Umerov, which military leader did Zelensky name?", "赫纳托夫 (Hnatov) [1].")
+    False
+    >>> repeats_the_excluded("拉夫罗夫会见了谁？", "拉夫罗夫[1]")
+    False
+    """
+    if not _BESIDES.search(question):
+        return False
+    text = re.sub(r"['’]s\b", "", MARKER.sub("", answer))
+    han = re.findall(r"[\u4e00-\u9fff]", text)
+    words = [_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())]
+    asked = {_stem(w) for w in re.findall(r"[a-z0-9]+", question.lower())}
+    return bool(han or words) and all(ch in question for ch in han) and all(
+        w in asked or w in _FILLER for w in words)
 
 
 def _stem(word: str) -> str:

@@ -784,3 +784,19 @@ def test_no_second_look_below_the_extractive_bar(sample_index, monkeypatch):
     monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
     ans = rag.answering.ask("What is the population of Pokrovsk?", index=sample_index, llm="local")
     assert ans.abstained and len(model.asked) == 1 and not model.asked[0].startswith("句子：")
+
+
+def test_a_besides_question_answered_with_the_one_it_sets_aside_is_an_abstention(sample_index, monkeypatch):
+    """holdout7 pu-07 (unanswerable): asked whom else Wang Yi met besides Lavrov, the model answered 拉夫罗夫."""
+    import rag.answering
+
+    model = _SlippingModel(["拉夫罗夫[1]", "无"])
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask("王毅2020年9月在莫斯科期间，除拉夫罗夫外还会见了哪些俄罗斯领导人？", index=sample_index,
+                            llm="local")
+    assert model.asked and ans.abstained and not ans.citations
+    # without "besides" the same name answers
+    model = _SlippingModel(["拉夫罗夫[1]", "无"])
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask("王毅2020年9月在莫斯科同哪位俄罗斯外长举行会谈？", index=sample_index, llm="local")
+    assert not ans.abstained and "拉夫罗夫" in ans.text and ans.llm == "local"
