@@ -461,11 +461,19 @@ def echoes_question(question: str, answer: str) -> bool:
     text = re.sub(r"['’]s\b", "", MARKER.sub("", answer))
     if len(re.findall(r"[\u4e00-\u9fff]", text)) >= 8:
         return han_bigram_recall(text, question) >= 0.9
-    if any(ch not in question for ch in re.findall(r"[\u4e00-\u9fff]", text)):
-        return False  # Chinese words copied from the passage into an English answer are its answer
+    # Chinese words copied from the passage into an English answer are its answer
+    within, english_words = _within_question(question, text)
+    return within and english_words >= 4
+
+
+def _within_question(question: str, text: str) -> tuple[bool, int]:
+    """Whether every Chinese character and English word (in any word form, or a filler word) of `text` is in
+    `question`, and how many English words `text` has."""
     words = [_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())]
     asked = {_stem(w) for w in re.findall(r"[a-z0-9]+", question.lower())}
-    return len(words) >= 4 and all(w in asked or w in _FILLER for w in words)
+    within = all(ch in question for ch in re.findall(r"[\u4e00-\u9fff]", text)) and all(
+        w in asked or w in _FILLER for w in words)
+    return within, len(words)
 
 
 def repeats_the_excluded(question: str, answer: str) -> bool:
@@ -484,11 +492,7 @@ def repeats_the_excluded(question: str, answer: str) -> bool:
     if not _BESIDES.search(question):
         return False
     text = re.sub(r"['’]s\b", "", MARKER.sub("", answer))
-    han = re.findall(r"[\u4e00-\u9fff]", text)
-    words = [_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())]
-    asked = {_stem(w) for w in re.findall(r"[a-z0-9]+", question.lower())}
-    return bool(han or words) and all(ch in question for ch in han) and all(
-        w in asked or w in _FILLER for w in words)
+    return bool(_words_of(text)) and _within_question(question, text)[0]
 
 
 def _stem(word: str) -> str:
