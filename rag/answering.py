@@ -43,6 +43,7 @@ from rag.citations import (
     verify_citations,
     years_unmentioned,
 )
+from rag.cloze import fill_gap
 from rag.config import Config
 from rag.conversation import context_prepended, standalone_question
 from rag.crosslingual import IRREGULAR_VERBS, asked_kind
@@ -162,6 +163,13 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
         if model is None:  # the best sentence; or the sentence, or best of the passage, the model pointed at
             best = next((c for c in ranked if pointed in (c.text, c.passage.hit.chunk_id)), ranked[0])
             text, citations = _extract(best, language)
+    gap = fill_gap(standalone, [c.text for c in ranked]) if language == "zh" else None
+    if gap and not (text and holds_the_gap(text, gap.words)):  # the question copies a sentence: quote its words
+        if model is not None:
+            fallback = (f"{backend} backend's answer did not give the words the question asks for; the question "
+                        f"copies a sentence with “{gap.words}” where it asks: that clause is quoted")
+        model = None
+        text, citations = _extract(ranked[gap.sentence_index], language, gap.clause)
     used = backend if model is not None else "extractive"
     timings["answer_s"] = _since(tick)
 
@@ -539,10 +547,21 @@ def _verify(raw: str, passages: list[Passage], opened: Index, question: str, tim
     return verified
 
 
-def _extract(best: ExtractedSentence, language: str) -> tuple[str, list[Citation]]:
+def _extract(best: ExtractedSentence, language: str, words: str | None = None) -> tuple[str, list[Citation]]:
+    """`best` quoted (or only `words` of it), cited."""
     hit = best.passage.hit
     citation = Citation(1, hit.chunk_id, hit.doc_id, hit.title, hit.date, hit.source, best.text)
-    return template_answer(best.text, language, hit.title, hit.date), [citation]
+    return template_answer(words or best.text, language, hit.title, hit.date), [citation]
+
+
+def holds_the_gap(answer: str, words: str) -> bool:
+    """Whether `answer` gives `words` (a `rag.cloze.Gap`'s), or two characters of them running.
+
+    >>> holds_the_gap("泽连斯基和库莱巴[1]", "乌克兰总统泽连斯基和"), holds_the_gap("防止半岛生战生乱[1]。", "紧密")
+    (True, False)
+    """
+    answer = MARKER.sub("", answer)
+    return words in answer or any(words[i:i + 2] in answer for i in range(len(words) - 1))
 
 
 def _since(tick: float) -> float:

@@ -800,3 +800,42 @@ def test_a_besides_question_answered_with_the_one_it_sets_aside_is_an_abstention
     monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
     ans = rag.answering.ask("王毅2020年9月在莫斯科同哪位俄罗斯外长举行会谈？", index=sample_index, llm="local")
     assert not ans.abstained and "拉夫罗夫" in ans.text and ans.llm == "local"
+
+
+@pytest.mark.parametrize("reply, kept", [
+    ("防止半岛生战生乱，符合中俄的共同利益[1]。", False),  # holdout8 q-08: the sentence before the one it copies
+    ("紧密配合[1]。", True),
+])
+def test_a_question_copying_a_sentence_gets_the_words_where_it_asks(sample_index, monkeypatch, reply, kept):
+    """The question copies 中方愿同俄方紧密配合,促使半岛局势尽快降温 with 怎样 for 紧密 (`rag.cloze`): an answer
+    without those words gives way, visibly, to the quoted clause; an answer with them stands."""
+    import rag.answering
+
+    model = _SlippingModel([reply, "无"])
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask("2017年4月通电话时，王毅表示中方愿同俄方怎样配合，促使朝鲜半岛局势尽快降温？",
+                            index=sample_index, llm="local")
+    assert not ans.abstained and "紧密" in ans.text and ans.citations
+    if kept:
+        assert ans.llm == "local" and ans.fallback is None and ans.text.startswith("紧密配合")
+    else:
+        assert ans.llm == "extractive" and "“紧密”" in ans.fallback and "中方愿同俄方紧密配合" in ans.text
+        assert "紧密配合" in ans.citations[0].quote and ans.citations[0].date == "2017-04-15"
+
+
+def test_the_gap_also_answers_when_the_model_gives_up(sample_index):
+    """holdout8 q-14 with the real model: it said 资料中没有相关信息, though the question copies the sentence."""
+    import rag
+
+    ans = rag.ask("普京说俄罗斯无意与欧洲开战，但已经做好了在什么时候应对欧洲发动战争的准备？", index=sample_index,
+                  llm="local")
+    assert not ans.abstained and "现在" in ans.text and "现在" in ans.citations[0].quote
+
+
+def test_the_extractive_backend_quotes_the_gap_clause_too(sample_index):
+    """samples holdout5 n-11: the extractive backend had quoted the dateline of the article."""
+    import rag
+
+    ans = rag.ask("2020年9月在莫斯科与王毅会谈时，拉夫罗夫称个别国家以什么为借口对他国进行打压？",
+                  index=sample_index, llm="extractive")
+    assert not ans.abstained and "以维护国家安全为借口" in ans.text and ans.fallback is None
