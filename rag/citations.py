@@ -428,6 +428,8 @@ def short_claim_support(claim: str, question: str, source: str) -> bool | None:
     True
     >>> short_claim_support("Scholz", "With whom did he meet?", "他与德国总理朔尔茨会面") is None  # not in CC-CEDICT
     True
+    >>> short_claim_support("The United Nations [3].", "Which organization?", "二战胜利和联合国成立75周年")
+    True
     """
     from rag.crosslingual import STOP_WORDS, translations
 
@@ -436,19 +438,25 @@ def short_claim_support(claim: str, question: str, source: str) -> bool | None:
         return None
     asked = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}
     words = [w.lower() for w in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)?", text)]
-    new = [w for w in words if w not in asked and w not in STOP_WORDS]
+    new = [i for i, w in enumerate(words) if w not in asked and w not in STOP_WORDS]
     long = len(text.split()) > SHORT_CLAIM_WORDS or len(text) > 40
     if not new or (long and len(new) > RESTATED_NEW_WORDS):
         return None
     source_values = _values(source)
-    found = True
-    for word in new:
-        parts = word.split("-")
+    found, phrased = True, set()
+    for i in new:
+        parts = words[i].split("-")
         if all(part in ENGLISH_NUMBER_WORDS for part in parts):
             if sum(ENGLISH_NUMBER_WORDS[part] for part in parts) not in source_values:
                 return False
             continue
-        found = found and any(chinese in source for chinese in translations(word))
+        if i in phrased:
+            continue
+        # new words in a row may be one phrase: "United Nations" is 联合国, not 团结 + 国家
+        span = next((n for n in (3, 2) if all(i + j in new for j in range(n)) and any(
+            chinese in source for chinese in translations(" ".join(words[i:i + n])))), 1)
+        phrased.update(range(i, i + span))
+        found = found and (span > 1 or any(chinese in source for chinese in translations(words[i])))
     return True if found else None
 
 

@@ -125,16 +125,28 @@ def translations(phrase: str, glosses: dict[str, list[tuple[str, bool]]] | None 
     (['布鲁塞尔'], ['国家'], True)
     """
     glosses = gloss_index() if glosses is None else glosses
-    found = glosses.get(phrase)
-    if not found:
-        words = phrase.split()
+    for spelt in dict.fromkeys((phrase, american_spelling(phrase))):  # "neighbours" is glossed as "neighbor"
+        found = glosses.get(spelt)
+        words = spelt.split()
         # the last word of a noun phrase ("foreign ministers"), the first of a verb phrase ("pledged money")
-        for i in dict.fromkeys((len(words) - 1, 0)):
+        for i in dict.fromkeys((len(words) - 1, 0)) if not found else ():
             found = next((glosses[f] for base in base_forms(words[i])
                           if (f := " ".join(words[:i] + [base] + words[i + 1 :])) in glosses), None)
             if found:
                 break
+        if found:
+            break
     return [word for word, _ in found or []]
+
+
+def american_spelling(phrase: str) -> str:
+    """`phrase` spelt as CC-CEDICT's glosses spell it: "southern neighbour" -> "southern neighbor".
+
+    >>> american_spelling("neighbours"), american_spelling("centre"), american_spelling("four")
+    ('neighbors', 'center', 'four')
+    """
+    return " ".join(re.sub(r"(?<=[a-z]{3})our|(?<=[a-z]{3})tre\b", lambda m: "or" if m[0] == "our" else "ter", word)
+                    for word in phrase.split())
 
 
 def base_forms(word: str) -> list[str]:

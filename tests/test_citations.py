@@ -129,6 +129,19 @@ def test_marker_normalisation():
     assert han_bigram_recall("", GENEVA) == 0.0
 
 
+def test_new_words_in_a_row_are_checked_as_one_phrase():
+    """holdout8 q-10: "United Nations" is 联合国, which holds neither 团结 (united) nor 国家 (nations); the
+    claim restated the question around it and its cosine to the sentence was 0.78."""
+    from rag.citations import short_claim_support
+
+    question = ("Besides the victory in World War II, the founding of which organization did Wang Yi say was marking "
+                "its 75th anniversary in 2020?")
+    source = "今年正值二战胜利和联合国成立75周年,两国携手捍卫二战胜利成果。"
+    claim = "The founding of the United Nations was marking its 75th anniversary in 2020 [3]."
+    assert short_claim_support(claim, question, source) is True
+    assert short_claim_support(claim, question, "今年正值二战胜利和欧盟成立75周年。") is None
+
+
 def test_short_claim_is_embedded_after_its_question():
     seen = []
 

@@ -32,6 +32,13 @@ def test_inflected_words_are_looked_up_by_their_base_forms():
     assert translations("news") and translations("news") == [word for word, _ in gloss_index()["news"]]
 
 
+def test_british_spellings_are_looked_up_as_cc_cedict_spells_them():
+    assert "邻居" in translations("neighbour") and "中心" in translations("centre")
+    assert translations("labours") and translations("four") == translations("four")  # "four" is no "*our" word
+    # a word glossed as written keeps its own glosses
+    assert translations("hour") == [word for word, _ in gloss_index()["hour"]]
+
+
 def test_stop_words_alone_bring_nothing_and_each_phrase_brings_at_most_two():
     assert chinese_keywords("What did they say about it?") == []
     assert chinese_keywords("") == [] and chinese_keywords("会谈持续了多久？") == []
