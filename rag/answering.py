@@ -33,6 +33,7 @@ from collections.abc import Callable
 from rag.citations import (
     ENGLISH_NUMBER_WORDS,
     MARKER,
+    NAME_RUN,
     Passage,
     counts_the_same,
     han_bigram_recall,
@@ -476,9 +477,18 @@ def echoes_question(question: str, answer: str) -> bool:
 
 def _within_question(question: str, text: str) -> tuple[bool, int]:
     """Whether every Chinese character and English word (in any word form, or a filler word) of `text` is in
-    `question`, and how many English words `text` has."""
-    words = [_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())]
+    `question`, and how many English words `text` has. A name the question gives is restated by its full form
+    and title too: "Russian Foreign Minister Sergey Lavrov" for "Lavrov" (a capitalized run ending in it).
+
+    >>> _within_question("Which officials did Baerbock meet?", "Anna Leander Baerbock met officials.")
+    (True, 5)
+    >>> _within_question("Who is the NATO Secretary General?", "NATO Secretary General Mark Rutte.")[0]
+    False
+    """
     asked = {_stem(w) for w in re.findall(r"[a-z0-9]+", question.lower())}
+    restated = [run for run in NAME_RUN.findall(text) if _stem(run.split()[-1].lower()) in asked]
+    words = [_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())]
+    asked |= {_stem(w) for run in restated for w in re.findall(r"[a-z0-9]+", run.lower())}
     within = all(ch in question for ch in re.findall(r"[\u4e00-\u9fff]", text)) and all(
         w in asked or w in _FILLER for w in words)
     return within, len(words)

@@ -624,7 +624,7 @@ def _mostly_han(text: str) -> bool:
 
 
 # capitalized runs of words in an English question: "Wang Yi", "NATO Secretary General", "Al Jazeera"
-_NAME_RUN = re.compile(r"[A-Z][A-Za-z'-]*(?:\s+[A-Z][A-Za-z'-]*)*")
+NAME_RUN = re.compile(r"[A-Z][A-Za-z'-]*(?:\s+[A-Z][A-Za-z'-]*)*")
 # jieba's part-of-speech tags for person, place and organisation names
 _DEMONYM = re.compile(r"[a-z](?:an|ese|ish|i|ern)$")  # Russian, Chinese, Polish, Israeli, Western
 _NAME_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt"})
@@ -674,7 +674,7 @@ def question_names(question: str, skip_first: bool = True) -> list[tuple[str, li
     from rag.crosslingual import MONTHS, STOP_WORDS, WEEKDAYS, name_translations
 
     found = []
-    for run in _NAME_RUN.finditer(question):
+    for run in NAME_RUN.finditer(question):
         words = [w.removesuffix("'s").removesuffix("'") for w in run.group(0).split()]
         if run.start() == 0 and skip_first:
             words = words[1:]

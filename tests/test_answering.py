@@ -839,3 +839,20 @@ def test_the_extractive_backend_quotes_the_gap_clause_too(sample_index):
     ans = rag.ask("2020年9月在莫斯科与王毅会谈时，拉夫罗夫称个别国家以什么为借口对他国进行打压？",
                   index=sample_index, llm="extractive")
     assert not ans.abstained and "以维护国家安全为借口" in ans.text and ans.fallback is None
+
+
+@pytest.mark.parametrize("question, answer, echoed", [
+    # holdout8 qu-03 (unanswerable): the names of the question in full, with titles, and no official named
+    ("Which Ukrainian officials did German Foreign Minister Baerbock meet during her visit to Kyiv before her "
+     "talks with Lavrov?", "German Foreign Minister Anna Leander Baerbock met Ukrainian officials during her visit "
+     "to Kyiv before her talks with Russian Foreign Minister Sergey Lavrov [1].", True),
+    # a name after the question's title is the answer
+    ("Who is the NATO Secretary General who issued a statement?", "NATO Secretary General Mark Rutte issued a "
+     "statement [1].", False),
+    ("Which Ukrainian officials did Blinken meet in Kyiv?", "Blinken met Ukrainian President Volodymyr Zelensky in "
+     "Kyiv [1].", False),
+])
+def test_an_answer_restating_the_question_names_in_full_is_an_echo(question, answer, echoed):
+    from rag.answering import echoes_question
+
+    assert echoes_question(question, answer) is echoed
