@@ -39,6 +39,7 @@ from rag.citations import (
     han_bigram_recall,
     holds_another_role,
     names_missing,
+    of_another_country,
     source_text,
     unsupported_numbers,
     verify_citations,
@@ -333,6 +334,8 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
         return None, [], f"a yes to a question its sources answer with a negation: {raw[:60]!r}", negated.quote
     if any(holds_another_role(verified.text, question, c.quote) for c in verified.citations):
         return None, [], None, None  # "国防部长是谁？" answered with the 总统 of the same sentence (gu-08)
+    if of_another_country(verified.text, question):
+        return None, [], None, None  # "哪位德国官员？" answered with Ukraine's president (ou-06)
     if COUNT_QUESTION.search(question) and not gives_a_quantity(verified.text):
         return None, [], None, None  # "how many tonnes...?" answered with what the place is known for (mu-07)
     in_language = is_in_language(verified.text, language)

@@ -604,6 +604,28 @@ def holds_another_role(claim: str, question: str, quote: str) -> bool:
     return True
 
 
+def of_another_country(claim: str, question: str) -> bool:
+    """Whether `claim` answers "哪位<country>官员？" only with people its titles give another country: asked
+    "布林肯在德国计划会见哪位德国官员？", the model named 乌克兰总统泽连斯基和乌克兰外长库莱巴 (holdout6 ou-06).
+
+    >>> q = "布林肯在德国计划会见哪位德国官员？"
+    >>> of_another_country("布林肯计划会见乌克兰总统泽连斯基和乌克兰外长库莱巴[1]。", q)
+    True
+    >>> of_another_country("德国总理朔尔茨[1]", q), of_another_country("朔尔茨[1]", q)
+    (False, False)
+    >>> of_another_country("俄总统普京[1]", "哪位俄罗斯领导人出席了开幕式？")
+    False
+    """
+    countries = "|".join(SIDES)
+    titles = "|".join(ROLES + ("官员", "领导人"))
+    asked = re.search(f"哪[位些个名]?({countries})的?(?:{titles})", question)
+    if asked is None:
+        return False
+    short_forms = "|".join(side[0] for side in SIDES.values())
+    titled = re.findall(f"({countries}|{short_forms})(?:{titles})", MARKER.sub("", claim))
+    return bool(titled) and all(country not in (asked.group(1), SIDES[asked.group(1)][0]) for country in titled)
+
+
 _WHICH_ZH = re.compile(r"哪一?[家个座所间]")
 
 

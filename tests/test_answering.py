@@ -856,3 +856,13 @@ def test_an_answer_restating_the_question_names_in_full_is_an_echo(question, ans
     from rag.answering import echoes_question
 
     assert echoes_question(question, answer) is echoed
+
+
+def test_asked_for_a_german_official_an_answer_naming_ukrainians_abstains(sample_index, monkeypatch):
+    """holdout6 ou-06 (unanswerable): the Al Jazeera report says whom Blinken meets in Kyiv, not in Berlin."""
+    import rag.answering
+
+    model = _SlippingModel(["布林肯计划会见乌克兰总统泽连斯基和乌克兰外长德米特罗·库莱巴[1]。", "无"])
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask("布林肯在德国计划会见哪位德国官员？", index=sample_index, llm="local")
+    assert model.asked and ans.abstained and not ans.citations

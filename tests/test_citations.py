@@ -354,3 +354,17 @@ def test_a_long_claim_restating_the_question_is_judged_by_its_new_words():
     # more new words than a restatement carries: judged by meaning as before (here: zero vectors, unsupported)
     many = "Sybiha said five European countries quickly pledged the money [1]."
     assert short_claim_support(many, question, source) is None
+
+
+@pytest.mark.parametrize("claim, question, other", [
+    ("布林肯计划会见乌克兰总统泽连斯基和乌克兰外长德米特罗·库莱巴[1]。", "布林肯在德国计划会见哪位德国官员？", True),
+    ("俄总统普京[1]", "哪位美国领导人出席了会谈？", True),
+    ("德国总理朔尔茨[1]", "布林肯在德国计划会见哪位德国官员？", False),
+    ("俄总统普京和美国总统特朗普[1]", "哪位美国领导人出席了会谈？", False),  # one of them is
+    ("泽连斯基[1]", "布林肯在德国计划会见哪位德国官员？", False),  # no title: nothing to tell
+    ("乌克兰总统泽连斯基[1]", "布林肯计划会见哪位官员？", False),  # no country asked
+])
+def test_an_answer_titled_with_another_country_does_not_answer_which_official(claim, question, other):
+    from rag.citations import of_another_country
+
+    assert of_another_country(claim, question) is other
