@@ -70,10 +70,8 @@ RELEVANCE_CROSS_LINGUAL_DROP = 0.11
 # The retriever is asked for this many chunks (at least k); the sentence ranker picks among all of them,
 # because the sentence with the answer often sits in a chunk the fused ranking puts below k.
 CANDIDATE_HITS = 12
-# How many of the ranker's best sentences the LLM sees: prompt tokens dominate latency. English questions rank
-# Chinese sentences worse (the evidence was 4th-6th for 7 of the 88 answerable English questions of nine QA sets,
-# against 2 of 78 Chinese ones): a fourth sentence made 8 more English answers right and 2 wrong (memoized runs).
-PROMPT_SENTENCES = {"zh": 3, "en": 4}
+# How many of the ranker's best sentences the LLM sees: prompt tokens dominate latency.
+PROMPT_SENTENCES = 3
 _ABSTENTION = re.compile(r"NOT FOUND|资料中没有|没有相关信息|未提及|没有提到|无法回答|don'?t say|do not say|"
                          r"does not say|doesn'?t say|not mention|no information|cannot answer|can't answer|"
                          r"do not contain|does not contain|don'?t contain|doesn'?t contain|not provided", re.I)
@@ -153,7 +151,7 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
         pointed = None
         if model is not None:
             text, citations, problem, pointed = _generate_verified(
-                model, asked, focus_passages(ranked, PROMPT_SENTENCES[language]), language, opened, on_token, timings,
+                model, asked, focus_passages(ranked, PROMPT_SENTENCES), language, opened, on_token, timings,
                 best=ranked[0].text, best_chunk=ranked[0].passage.hit.chunk_id)
             if problem:
                 fallback = f"{backend} backend failed ({problem}); answered extractively"

@@ -181,7 +181,7 @@ def test_ranker_prefers_the_sentence_naming_the_asked_day_and_a_foreign_place():
 
 def test_what_they_discussed_is_in_the_prompt(sample_index):
     """samples_qa a001-07: for "What did she and Lavrov discuss?" (after a question about Baerbock), the
-    sentence "双方讨论了..." ranked 6th by cosine, out of the first 3 of the ranker."""
+    sentence "双方讨论了..." ranked 6th by cosine, out of the 3 sentences the model sees."""
     from rag.answering import PROMPT_SENTENCES, context_prepended
     from rag.extractive import rank_sentences
     from rag.prompting import build_passages
@@ -193,7 +193,7 @@ def test_what_they_discussed_is_in_the_prompt(sample_index):
     vector = sample_index.embed_answer_query(question)
     views = [sample_index.sentence_vectors(h.chunk_id) for h in hits]
     ranked = rank_sentences(question, vector, build_passages(hits, views, vector, 600), asked=asked)
-    assert any("讨论了乌克兰的最新事态发展" in c.text for c in ranked[:PROMPT_SENTENCES["zh"]])
+    assert any("讨论了乌克兰的最新事态发展" in c.text for c in ranked[:PROMPT_SENTENCES])
 
 
 def test_ranker_prefers_the_article_the_conversation_is_about():
@@ -866,19 +866,3 @@ def test_asked_for_a_german_official_an_answer_naming_ukrainians_abstains(sample
     monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
     ans = rag.answering.ask("布林肯在德国计划会见哪位德国官员？", index=sample_index, llm="local")
     assert model.asked and ans.abstained and not ans.citations
-
-
-@pytest.mark.parametrize("question, evidence", [
-    ("According to Lavrov in his April 2017 phone call with Wang Yi, how is strategic mutual trust between Russia "
-     "and China developing?", "战略互信日益深化"),  # holdout5 m-08: the 4th sentence
-    ("In the September 2020 Moscow talks, within what time frame did Lavrov say Russia wanted to advance important "
-     "bilateral and multilateral agendas with China?", "推进年内重要双、多边议程"),  # holdout8 q-12: the 4th
-])
-def test_an_english_question_shows_the_model_four_sentences(sample_index, monkeypatch, question, evidence):
-    import rag.answering
-
-    model = _SlippingModel(["NOT FOUND", "无"])
-    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
-    rag.answering.ask(question, index=sample_index, llm="local")
-    prompt = model.asked[0][-1][1]
-    assert evidence in prompt and len(re.findall(r"^\[\d+\]", prompt, re.M)) <= 4
