@@ -45,7 +45,7 @@ from rag.citations import (
     verify_citations,
     years_unmentioned,
 )
-from rag.cloze import fill_gap
+from rag.cloze import fill_gap, squeezed
 from rag.config import Config
 from rag.conversation import context_prepended, standalone_question
 from rag.crosslingual import IRREGULAR_VERBS, asked_kind
@@ -386,11 +386,8 @@ def second_look(model, question: str, sentence: str, timings: dict[str, float] |
     span = re.sub(r"^(?:答案|答|原文词语|原文)[:：]\s*", "", span).strip("“”\"「」'。.，,；; ")
     if not span or span == NO_SPAN or _ABSTENTION.search(span):
         return None
-    return span if _squeezed(span) in _squeezed(sentence) else None
+    return span if squeezed(span) in squeezed(sentence) else None
 
-
-def _squeezed(text: str) -> str:
-    return re.sub(r"\s+", "", text)
 
 
 def about_the_named(question: str, passages: list[Passage], opened: Index) -> list[Passage]:

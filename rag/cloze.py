@@ -48,13 +48,13 @@ class Gap:
 
 def fill_gap(question: str, sentences: list[str]) -> Gap | None:
     """The best-anchored gap any of `sentences` leaves where `question` has its question word, or None."""
-    asked = _squeezed(question).rstrip("？?。")
+    asked = squeezed(question).rstrip("？?。")
     best: Gap | None = None
     for word in QUESTION_WORD.finditer(asked):
         starts = {word.start(), word.start() + (asked[word.start()] in "在于")}  # with and without the preposition
         for before, after in ((asked[:start], asked[word.end():]) for start in sorted(starts)):
             for index, sentence in enumerate(sentences):
-                gap = _gap_in(before, after, _squeezed(sentence), index)
+                gap = _gap_in(before, after, squeezed(sentence), index)
                 if gap and (best is None or gap.anchored > best.anchored):
                     best = gap
     return best
@@ -87,5 +87,6 @@ def _clause(sentence: str, start: int, end: int) -> str:
     return sentence[breaks_before[-1] if breaks_before else 0:after.start() if after else len(sentence)]
 
 
-def _squeezed(text: str) -> str:
+def squeezed(text: str) -> str:
+    """`text` without white space: scraped Chinese text breaks lines and spaces inside words."""
     return re.sub(r"\s+", "", text)
