@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.citations import ROLES, Passage, han_bigram_recall
+from rag.citations import ROLES, SIDES, Passage, han_bigram_recall
 from rag.crosslingual import asked_action, asked_dates, asked_kind, place_names, translations
 from vectorstore.keyword import tokenize
 
@@ -40,6 +40,7 @@ RANK_WEIGHT = 0.04
 # A follow-up ("会谈持续了多久？" after a question about the Geneva talks) is about the article of the previous
 # turn: without this, the "近5个小时" of another article's talks outranked Geneva's "约90分钟" by 0.016.
 FOCUS_WEIGHT = 0.05
+EARLIER_TURN_SHARE = 0.5
 
 COUNT_QUESTION = re.compile(r"多少|几[个次名份点项位]|how many|how much", re.I)
 _NUMERAL = r"(?:\d+(?:\.\d+)?|[一两二三四五六七八九十百千万半几数]+)"
@@ -110,6 +111,38 @@ def has_answer_type(sentence: str, wanted: list[re.Pattern | str]) -> bool:
 _PEOPLE = re.compile(f"(?:{'|'.join(ROLES + ('领导人', '官员', '人士', '专家', '代表团'))})(?!会)")
 
 
+# Chinese news shortens names in headlines and questions: 美俄外长 are 美国国务卿 and 俄罗斯外交部长 in the
+# article's own words. A keyword made of these short forms is in a sentence that spells out every piece:
+# without this, "美俄外长在哪里会谈？" ranked the NATO sentence with 外长会 and 俄美会谈 above the Geneva one.
+SHORT_FORMS = {full[0]: (full, side) for full, side in SIDES.items() if full[0] not in "日印"} | {
+    "欧": ("欧洲", "欧盟", "欧方"), "外长": ("外交部长", "国务卿"), "防长": ("国防部长",)}
+SPELLED_OUT_SHARE = 0.5  # a keyword found spelled out counts half: in a follow-up, the earlier turn's 美俄外长
+# at full weight lifted the Geneva dateline above the sentence that answers "会谈持续了多久？"
+_SHORT_ALONE = frozenset("美俄乌德欧") | {"外长", "防长"}  # 中, 法 and 英 alone are more often other words
+
+
+def spells_out(keyword: str, sentence: str) -> bool:
+    """Whether `sentence` spells out every short form `keyword` is made of (`SHORT_FORMS`).
+
+    >>> spells_out("俄外长", "美国国务卿布林肯和俄罗斯外交部长拉夫罗夫在日内瓦举行会谈")
+    True
+    >>> spells_out("俄外长", "在2日俄美会谈结束后,北约外长会3日在布鲁塞尔如期举行")
+    False
+    >>> spells_out("中俄", "王毅说，中方愿同俄方加强协作"), spells_out("中", "中国")
+    (True, False)
+    """
+    pieces, rest = [], keyword
+    while rest:
+        piece = next((short for short in (rest[:2], rest[:1]) if short in SHORT_FORMS), None)
+        if piece is None:
+            return False
+        pieces.append(piece)
+        rest = rest[len(piece):]
+    if len(pieces) == 1 and keyword not in _SHORT_ALONE:
+        return False
+    return all(any(full in sentence for full in SHORT_FORMS[piece]) for piece in pieces)
+
+
 def keyword_weights(question: str, texts: list[str]) -> dict[str, float]:
     """The question's keywords, each weighted by its rarity among `texts`: log(1 + N / (1 + df))."""
     keywords = {t for t in tokenize(question) if t not in _QUESTION_WORDS}
@@ -128,6 +161,9 @@ def rank_sentences(question: str, question_vector: np.ndarray, passages: list[Pa
     """
     all_sentences = [s for p in passages for s in p.sentences]
     weights = keyword_weights(question, all_sentences)
+    if asked:  # a follow-up asks its own words; the earlier turn's, prepended or rewritten in, say what about
+        own = set(tokenize(asked))
+        weights = {k: w if k in own else EARLIER_TURN_SHARE * w for k, w in weights.items()}
     total = sum(weights.values()) or 1.0
     wanted = answer_types(asked or question)
     asked_words = [asked_kind(asked or question), asked_action(asked or question)]
@@ -138,12 +174,15 @@ def rank_sentences(question: str, question_vector: np.ndarray, passages: list[Pa
         if not passage.sentences:
             continue
         cosines = passage.vectors @ question_vector
-        context = set(tokenize(f"{passage.hit.title or ''} {passage.hit.text}"))
-        in_context = max(sum(w for k, w in weights.items() if k in context) / total,
+        context_text = f"{passage.hit.title or ''} {passage.hit.text}"
+        context = set(tokenize(context_text))
+        in_context = max(sum(w if k in context else SPELLED_OUT_SHARE * w * spells_out(k, context_text)
+                             for k, w in weights.items()) / total,
                          han_bigram_recall(question, passage.hit.title or ""))
         for i, sentence in enumerate(passage.sentences):
             tokens = set(tokenize(sentence))
-            overlap = sum(w for k, w in weights.items() if k in tokens) / total
+            overlap = sum(w if k in tokens else SPELLED_OUT_SHARE * w * spells_out(k, sentence)
+                          for k, w in weights.items()) / total
             typed = has_answer_type(sentence, wanted)
             score = (float(cosines[i]) + KEYWORD_WEIGHT * overlap + CONTEXT_WEIGHT * in_context
                      + ANSWER_TYPE_WEIGHT * (typed and bool(wanted)) + RANK_WEIGHT / passage.n

@@ -223,6 +223,30 @@ def test_a_follow_up_stays_on_the_article_of_the_previous_turn(sample_index):
     assert "90分钟" in ans.text and ans.citations[0].doc_id == GENEVA
 
 
+def test_short_forms_in_the_question_find_the_sentence_that_spells_them_out(sample_index):
+    """The UI's first example: 美俄外长 are 美国国务卿 and 俄罗斯外交部长 in the Geneva report; the NATO sentence
+    with 外长会 and 俄美会谈 was quoted instead (eval/results/ui/02, sessions 13-16)."""
+    ans = rag.ask("美俄外长在哪里会谈？", index=sample_index, llm="extractive")
+    assert "日内瓦" in ans.text and ans.citations[0].doc_id == GENEVA
+
+
+def test_a_follow_ups_own_words_weigh_more_than_the_earlier_turns():
+    from rag.citations import Passage
+    from rag.extractive import rank_sentences
+
+    def passage(n, sentence):
+        hit = Hit(f"d{n}#0", f"d{n}", None, None, None, sentence, 1.0)
+        return Passage(n, hit, sentence, [sentence], np.ones((1, 4), dtype="float32") / 2)
+
+    passages = [passage(1, "美国国务卿和俄罗斯外交部长在日内瓦举行会谈。"), passage(2, "会谈持续了约90分钟。")]
+    question_vector = np.ones(4, dtype="float32") / 2
+    standalone = "美俄外长在日内瓦会谈 会谈持续了多久？"
+    unweighted = rank_sentences(standalone, question_vector, passages)
+    weighted = rank_sentences(standalone, question_vector, passages, asked="会谈持续了多久？")
+    gap = {r.passage.n: r.score for r in weighted}
+    assert unweighted[0].passage.n == 1 and weighted[0].passage.n == 2, gap
+
+
 class _FaultyHandler(http.server.BaseHTTPRequestHandler):
     mode = "500"
 
