@@ -40,6 +40,7 @@ from rag.citations import (
     holds_another_role,
     names_missing,
     of_another_country,
+    quoted_unsaid,
     source_text,
     unsupported_numbers,
     verify_citations,
@@ -179,6 +180,8 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
         text, citations = None, []  # "where is the next meeting?" answered with where this one was
     if text and names_missing(asked, "\n".join(opened.article_text(d) for d in {c.doc_id for c in citations})):
         text, citations = None, []  # answered from an article about something else: the Geneva talks for Moscow's
+    if text and quoted_unsaid(asked, [(c.quote, c.title) for c in citations]):
+        text, citations = None, []  # the words the question quotes stand in no cited sentence: about another
     if text and citations and all(years_unmentioned(asked, opened.article_text(c.doc_id), c.date) for c in citations):
         text, citations = None, []  # ... or about another year's event: the 2022 Geneva talks for the 2017 call
     abstained = not text

@@ -652,6 +652,27 @@ _DEMONYM = re.compile(r"[a-z](?:an|ese|ish|i|ern)$")  # Russian, Chinese, Polish
 _NAME_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt"})
 
 
+# words a question quotes: “深入且富有成效”, 「和平计划」
+_QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,40})[”\"」』]")
+
+
+def quoted_unsaid(question: str, quotes: list[tuple[str, str | None]]) -> list[str]:
+    """The Chinese words `question` quotes that none of the cited sentences says and none of their articles'
+    titles holds; `quotes` are (cited sentence, article title) pairs. The answer then stands on a sentence
+    about something else: asked who called the talks “深入且富有成效”, the model named 特朗普 from a sentence
+    where he called them “相当不错” (holdout9 ru-02). A title counts: “和平计划” is what its article is about.
+
+    >>> q = "3日称美俄会谈“深入且富有成效”的那位白宫官员叫什么名字？"
+    >>> quoted_unsaid(q, [("美国总统特朗普也在3日对这次俄美会谈给予了“相当不错”的正面评价。", "谈“和平计划”")])
+    ['深入且富有成效']
+    >>> quoted_unsaid("不提及什么问题就无法达成“和平计划”？", [("俄方认为,不提及这一点,无法解决危机", "谈“和平计划”")])
+    []
+    """
+    said = [re.sub(r"\s+", "", f"{quote} {title or ''}") for quote, title in quotes]
+    return [phrase for phrase in _QUOTED.findall(question)
+            if _mostly_han(phrase) and not any(re.sub(r"\s+", "", phrase) in text for text in said)]
+
+
 def names_missing(question: str, article: str) -> list[str]:
     """The names of `question` that the `article` it is answered from never mentions: the answer is about
     something else ("How long did the Moscow talks last?" answered from an article on the Geneva talks,

@@ -661,6 +661,22 @@ def test_a_hotel_made_up_from_the_question_is_an_abstention(sample_index, monkey
     assert not ans.abstained and "Geneva" in ans.text
 
 
+def test_an_answer_whose_sentence_lacks_the_words_the_question_quotes_is_an_abstention(sample_index, monkeypatch):
+    """holdout9 ru-02 (unanswerable): asked which White House official called the talks “深入且富有成效”, the
+    model named 特朗普 from the sentence where he called them “相当不错”. Words the question quotes that are the
+    article's topic (its title's “和平计划”) need not stand in the cited sentence."""
+    import rag.answering
+
+    monkeypatch.setattr(rag.answering, "_load_model",
+                        lambda config, backend: (_PointingModel("相当不错", "特朗普[{n}]"), None))
+    ans = rag.answering.ask("3日称美俄会谈“深入且富有成效”的那位白宫官员叫什么名字？", index=sample_index, llm="local")
+    assert ans.abstained and not ans.citations
+    monkeypatch.setattr(rag.answering, "_load_model",
+                        lambda config, backend: (_PointingModel("近5个小时", "近5个小时[{n}]"), None))
+    ans = rag.answering.ask("美俄就“和平计划”举行的会谈持续了多长时间？", index=sample_index, llm="local")
+    assert not ans.abstained and "近5个小时" in ans.text and "和平计划" not in ans.citations[0].quote
+
+
 def test_the_question_restated_for_a_kind_quotes_the_sentence_naming_it(sample_index, monkeypatch):
     """samples_qa a003-05: asked "Which anniversary...?", the model answered "Wang Yi said that the anniversary
     falls in 2020 [1]." - the question restated, with a citation. The answer quotes the cited passage's
