@@ -539,22 +539,21 @@ def names_the_source_lacks(claim: str, question: str, source: str) -> list[str]:
     """The names an English `claim` brings that `question` does not, which `source` never mentions (see
     `mentions`; a country also by its side, 俄方 for Russia): asked in which US city the Ukrainians will
     consult, over "美方已邀请乌代表团近期再次赴美磋商", the model answered "Washington, D.C." (holdout6 ou-02).
-    Only names CC-CEDICT knows are judged (`question_names`), and only for a question that asks for a person
-    or place (who, where: `rag.extractive.answer_types`) or a kind of thing ("which US city": `asked_kind`),
-    where the name is the answer: "the talks between Biden and Lavrov lasted about 90 minutes", asked how long
-    Blinken's talks lasted, still answers what was asked (samples_qa a000-02).
+    Only names CC-CEDICT knows are judged (`question_names`), whatever the question asks: asked what the
+    promised written reply said, the model invented that Russia should stop exercises "in the Black Sea region"
+    (holdout7 pu-01). A wrong name in an otherwise right answer goes too: "the talks between Biden and Lavrov
+    lasted about 90 minutes" is not what the source says of Blinken's talks (samples_qa a000-02; `ask` then
+    quotes the sentence, see `rag.answering.second_look`).
 
     >>> q = "In which US city will the Ukrainian delegation hold its next consultations?"
     >>> names_the_source_lacks("They will consult in Washington, D.C. [1]", q, "美方已邀请乌代表团再次赴美磋商")
     ['Washington']
     >>> names_the_source_lacks("Russia chaired it [1].", "Which country chaired it?", "祝贺俄方作为主席国")
     []
+    >>> names_the_source_lacks("They discussed the Black Sea [1].", "What did they discuss?", "双方讨论了乌克兰局势")
+    ['Black Sea']
     """
-    from rag.crosslingual import asked_kind
-    from rag.extractive import answer_types
-
-    asks_a_name = any(isinstance(kind, str) for kind in answer_types(question)) or asked_kind(question) is not None
-    if _mostly_han(claim) or not asks_a_name:
+    if _mostly_han(claim):
         return []
     asked = {name.lower() for name, _ in question_names(question, skip_first=False)}
     return [name for name, chinese in question_names(MARKER.sub("", claim), skip_first=False)

@@ -383,9 +383,9 @@ def test_a_chinese_word_slipped_into_an_english_answer_is_translated_and_kept_on
 
 
 def test_a_claim_naming_someone_or_somewhere_its_source_never_mentions_is_dropped(sample_index):
-    """holdout6 ou-02: "Washington, D.C." for 赴美. Asked for a person or place, an answer naming one that
-    CC-CEDICT knows, not in the question and not in the cited passage, is unsupported. Asked how long, the
-    model's "Biden" for Blinken (samples_qa a000-02) does not touch the answer and is not judged."""
+    """holdout6 ou-02: "Washington, D.C." for 赴美. An answer naming someone or somewhere that CC-CEDICT knows,
+    not in the question and not in the cited passage, is unsupported, whatever was asked: the model's "Biden"
+    for Blinken in the right duration (samples_qa a000-02) is dropped too, and the right claim stands."""
     from rag.answering import _generate_verified
 
     question = "In which city did Blinken and Lavrov hold talks on January 21?"
@@ -401,7 +401,10 @@ def test_a_claim_naming_someone_or_somewhere_its_source_never_mentions_is_droppe
     passages, n = _geneva_passages(sample_index, question)
     model = _SlippingModel([f"The talks between Biden and Lavrov in Geneva lasted about 90 minutes [{n}]."])
     text, citations, problem, _ = _generate_verified(model, question, passages, "en", sample_index, None, {})
-    assert text == "The talks between Biden and Lavrov in Geneva lasted about 90 minutes [1]."
+    assert text is None and citations == []
+    model = _SlippingModel([f"The talks between Blinken and Lavrov in Geneva lasted about 90 minutes [{n}]."])
+    text, citations, problem, _ = _generate_verified(model, question, passages, "en", sample_index, None, {})
+    assert text == "The talks between Blinken and Lavrov in Geneva lasted about 90 minutes [1]."
 
 
 def test_an_answer_from_an_article_that_never_names_the_asked_year_is_an_abstention(sample_index, monkeypatch):
