@@ -180,6 +180,8 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
         text, citations = None, []  # "where is the next meeting?" answered with where this one was
     if text and names_missing(asked, "\n".join(opened.article_text(d) for d in {c.doc_id for c in citations})):
         text, citations = None, []  # answered from an article about something else: the Geneva talks for Moscow's
+    if text and language == "zh" and citations and dates_the_saying(asked, text, citations[0].quote):
+        text, citations = None, []  # the day someone spoke of it, not the day it happens
     if text and quoted_unsaid(asked, [(c.quote, c.title) for c in citations]):
         text, citations = None, []  # the words the question quotes stand in no cited sentence: about another
     if text and citations and all(years_unmentioned(asked, opened.article_text(c.doc_id), c.date) for c in citations):
@@ -450,6 +452,38 @@ def speaks_of_the_asked_future(question: str, quotes: list[str]) -> bool:
     if not _ASKS_NEXT.search(question):
         return True
     return any(_FUTURE.search(quote) for quote in quotes)
+
+
+_CHINESE_DATE = re.compile(r"(?:\d+月)?\d+日|周[一二三四五六日]|星期[一二三四五六日天]")
+_SAYING = re.compile(r"表示|说|称|透露|宣布|指出|强调|介绍|披露|证实|通报|回应")
+
+
+def dates_the_saying(question: str, answer: str, quote: str) -> bool:
+    """Whether a Chinese "when" `answer` gives the day someone spoke, not the day of what `question` asks:
+    asked on which day the Ukrainian delegation would go to the US again, the model answered 3日 from
+    "瑟比加在3日稍晚时表示,美方已邀请乌代表团近期再次赴美磋商" (holdout2 gu-02, unanswerable). The answer's day
+    is followed in the `quote`, within its clause, by a verb of saying the question does not ask about; for a
+    quoted sentence, every day it names is (a quote may also give the day asked for).
+
+    >>> q = "乌克兰代表团将于哪一天再次赴美磋商？"
+    >>> dates_the_saying(q, "3日[1]", "乌克兰外交部长瑟比加在3日稍晚时表示,美方已邀请乌代表团近期再次赴美磋商")
+    True
+    >>> dates_the_saying("瑟比加哪天表示美方已邀请乌代表团？", "3日[1]", "瑟比加在3日稍晚时表示,美方已邀请乌代表团")
+    False
+    >>> dates_the_saying("美国代表团是哪一天访问俄罗斯的？", "2日[1]", "在2日美代表团访俄后,乌沙科夫于3日进行了说明")
+    False
+    """
+    if not _WHEN.search(question) or _SAYING.search(question):
+        return False
+    days = {m.group(0) for m in _CHINESE_DATE.finditer(MARKER.sub("", answer))}
+    return bool(days) and all(_said_on(day, quote) for day in days)
+
+
+def _said_on(day: str, quote: str) -> bool:
+    """Whether `day` stands in `quote` and is followed, within its clause, by a verb of saying."""
+    clauses = [re.split(r"[,，。;；:：]", quote[found.end():], maxsplit=1)[0]
+               for found in re.finditer(re.escape(day), quote)]
+    return bool(clauses) and all(_SAYING.search(clause[:8]) for clause in clauses)
 
 
 def echoes_question(question: str, answer: str) -> bool:

@@ -680,6 +680,23 @@ def test_an_answer_whose_sentence_lacks_the_words_the_question_quotes_is_an_abst
     assert not ans.abstained and "近5个小时" in ans.text and "和平计划" not in ans.citations[0].quote
 
 
+@pytest.mark.parametrize("llm", ["local", "extractive"])
+def test_the_day_someone_spoke_of_it_does_not_answer_when_it_happens(sample_index, monkeypatch, llm):
+    """holdout2 gu-02 (unanswerable): asked on which day the Ukrainian delegation goes to the US again, the
+    model answered 3日 from "瑟比加在3日稍晚时表示,美方已邀请乌代表团近期再次赴美磋商", the day he said so; the
+    extractive backend quoted that sentence. The day of the visit itself (2日, holdout9 r-08) stands."""
+    import rag.answering
+
+    monkeypatch.setattr(rag.answering, "_load_model",
+                        lambda config, backend: (_PointingModel("稍晚时表示", "3日[{n}]"), None))
+    ans = rag.answering.ask("乌克兰代表团将于哪一天再次赴美磋商“和平计划”？", index=sample_index, llm=llm)
+    assert ans.abstained and not ans.citations
+    monkeypatch.setattr(rag.answering, "_load_model",
+                        lambda config, backend: (_PointingModel("美代表团访俄", "2日[{n}]"), None))
+    ans = rag.answering.ask("美国代表团是哪一天访问俄罗斯并就“和平计划”同俄方会谈的？", index=sample_index, llm=llm)
+    assert not ans.abstained and "2日" in ans.text
+
+
 def test_the_question_restated_for_a_kind_quotes_the_sentence_naming_it(sample_index, monkeypatch):
     """samples_qa a003-05: asked "Which anniversary...?", the model answered "Wang Yi said that the anniversary
     falls in 2020 [1]." - the question restated, with a citation. The answer quotes the cited passage's
