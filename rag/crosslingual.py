@@ -247,6 +247,18 @@ def cedict_entries() -> list[tuple[str, list[str]]]:
 
 
 @functools.lru_cache(maxsize=1)
+def gloss_words() -> frozenset[str]:
+    """Every lower-case English word of any CC-CEDICT gloss: "pacific" (of "Pacific Ocean"), "putin" (of
+    "Vladimir Putin"). A capitalized word outside it is a name the dictionary does not know (Baerbock).
+
+    >>> {"pacific", "putin", "chancellor"} <= gloss_words(), "baerbock" in gloss_words()
+    (True, False)
+    """
+    return frozenset(word.lower() for _, glosses in cedict_entries() for gloss in glosses
+                     for word in re.findall(r"[A-Za-z]+", gloss))
+
+
+@functools.lru_cache(maxsize=1)
 def gloss_index() -> dict[str, list[tuple[str, bool]]]:
     """Lower-case English gloss -> (simplified Chinese word, whether the gloss is all of it), best first.
 

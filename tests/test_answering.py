@@ -697,6 +697,18 @@ def test_the_day_someone_spoke_of_it_does_not_answer_when_it_happens(sample_inde
     assert not ans.abstained and "2日" in ans.text
 
 
+def test_a_quote_from_an_article_that_never_names_the_questions_foreign_name_is_an_abstention(sample_index):
+    """holdout2 gu-05 (unanswerable): asked where Baerbock and Lavrov met the press, the extractive backend
+    quoted the Wang Yi report's Moscow dateline; CC-CEDICT does not know Baerbock, and the report never writes
+    贝尔伯克. Asked where she met Lavrov, the article that names her answers."""
+    ans = rag.ask("In which city did Baerbock and Lavrov hold their joint press conference?", index=sample_index,
+                  llm="extractive")
+    assert ans.abstained and not ans.citations
+    ans = rag.ask("Which city had Baerbock visited before her talks with Lavrov?", index=sample_index,
+                  llm="extractive")
+    assert not ans.abstained and "贝尔伯克" in ans.citations[0].quote
+
+
 def test_the_question_restated_for_a_kind_quotes_the_sentence_naming_it(sample_index, monkeypatch):
     """samples_qa a003-05: asked "Which anniversary...?", the model answered "Wang Yi said that the anniversary
     falls in 2020 [1]." - the question restated, with a citation. The answer quotes the cited passage's
