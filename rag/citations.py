@@ -270,6 +270,8 @@ def support(claim: str, claim_vector: np.ndarray | None, passage: Passage,
         return 0.0, 0
     if question is not None and names_the_source_lacks(claim, question, source_text(passage)):
         return 0.0, 0
+    if unquoted_speakers(claim, source_text(passage)):
+        return 0.0, 0
     short = short_claim_support(claim, question, source_text(passage)) if question is not None else None
     if short is False:
         return 0.0, 0
@@ -560,6 +562,62 @@ def names_the_source_lacks(claim: str, question: str, source: str) -> list[str]:
             if name.lower() not in asked
             and not any(mentions(source, word) or (word in SIDES and SIDES[word] in source) for word in chinese)
             ] + unheard_names(claim, source, known=question)
+
+
+_SAYS_EN = (r"said|says|say|told|tells|tell|stated|states|described|describes|called|calls|stressed|stresses|"
+            r"emphasi[sz]ed|noted|notes|added|warned|warns|expressed|hoped|hopes|urged|urges")
+_SAYS_ZH = re.compile(r"说|表示|称|指出|强调|认为|告诉|介绍|透露|宣布|警告|呼吁|希望|回应|评价|形容|重申|谈到|提到|"
+                      r"表态|披露|坦言|声明|发表")
+_TO_WHOM = re.compile(r"[向对跟][^，,。；;：:“”]{0,8}$")  # 向中国国家主席习近平介绍: Xi is told, not telling
+
+
+def unquoted_speakers(claim: str, source: str) -> list[str]:
+    """The people an English `claim` has speak ("Kuleba said ...", "Xi Jinping told Putin ...") whom `source`
+    names, but never as speaking: no verb of saying follows the name in its clause, or the name follows
+    向/对 (spoken to). Asked what Kuleba said after meeting Blinken, the model quoted him from a sentence that
+    only says Blinken will meet him (holdout6 ou-04); and had Xi tell Putin what Putin would tell Xi
+    (holdout hu-05). A source that does not name the speaker at all does not quote them either; a name
+    that can be neither looked up (CC-CEDICT) nor heard (`rag.transliteration`) is not judged.
+
+    >>> source = "布林肯将于周三在基辅会见乌克兰外长库莱巴，“以确认美国对乌克兰主权和领土完整的承诺。”"
+    >>> unquoted_speakers("Kuleba said the visit confirms US support [1].", source)
+    ['Kuleba']
+    >>> unquoted_speakers("Kuleba said the visit confirms US support [1].", "库莱巴3日在记者会上表示,访问证实了支持")
+    []
+    >>> unquoted_speakers("Xi Jinping told Putin about the talks [1].", "普京将向中国国家主席习近平介绍会谈情况")
+    ['Xi Jinping']
+    >>> unquoted_speakers("Wang Yi and Lavrov said they would prepare [1].", "王毅同拉夫罗夫通电话。双方一致表示将筹备")
+    []
+    """
+    from rag.transliteration import latin_consonants, sounding_spans
+
+    if _mostly_han(claim):
+        return []
+    unquoted = []
+    for found in re.finditer(rf"({NAME_RUN.pattern})\s+(?:also\s+|then\s+)?(?:{_SAYS_EN})\b", MARKER.sub("", claim)):
+        run = found.group(1)
+        if re.search(r"(?:\band|,)\s*$", MARKER.sub("", claim)[:found.start()]):
+            continue  # "Wang Yi and Lavrov said": 双方一致表示, both sides said
+        words = run.split()
+        chinese = [c for i in range(len(words)) for j in range(i + 1, len(words) + 1)
+                   for c in name_translations_of(" ".join(words[i:j]))]
+        spans = [(m.start(), m.end()) for c in dict.fromkeys(chinese) for m in re.finditer(re.escape(c), source)]
+        foreign = [word for word in foreign_names(run, skip_first=False) if len(latin_consonants(word)) >= 3]
+        spans += [span for word in foreign for span in sounding_spans(word, source)]
+        if not chinese and not foreign:
+            continue  # a name that can be neither looked up nor heard
+        if not any(_SAYS_ZH.search(re.split(r"[。；;]", source[end:end + 16])[0])
+                   and not _TO_WHOM.search(source[max(0, start - 10):start]) for start, end in spans):
+            unquoted.append(run)
+    return unquoted
+
+
+def name_translations_of(phrase: str) -> list[str]:
+    """CC-CEDICT's Chinese for a proper name, and a country's side too (Russia -> 俄罗斯, 俄方)."""
+    from rag.crosslingual import name_translations
+
+    found = name_translations(phrase)
+    return found + [SIDES[c] for c in found if c in SIDES]
 
 
 # Chinese news names a country in talks by its side: "王毅祝贺俄方作为主席国..." says Russia chaired.

@@ -80,18 +80,41 @@ def character_consonants(character: str) -> str:
 def sounds_in(name: str, text: str) -> bool | None:
     """Whether some run of `text`'s Chinese characters sounds like `name`; None when `name` is too short to
     judge (fewer than `MIN_CONSONANTS` consonants)."""
+    if len(latin_consonants(name)) < MIN_CONSONANTS:
+        return None
+    return bool(sounding_spans(name, text, first=True))
+
+
+def sounding_spans(name: str, text: str, first: bool = False) -> list[tuple[int, int]]:
+    """(start, end) of the runs of `text` that sound like `name` (the first only, with `first`); none for a
+    name too short to judge.
+
+    >>> text = "外交部长安娜莱娜·贝尔伯克与拉夫罗夫会谈"
+    >>> [text[a:b] for a, b in sounding_spans("Baerbock", text)]
+    ['贝尔伯克']
+    """
     wanted = latin_consonants(name)
     if len(wanted) < MIN_CONSONANTS:
-        return None
-    for run in re.findall(r"[\u4e00-\u9fff]+", text):
-        sounds = [character_consonants(ch) for ch in run]
-        for start in range(len(run)):
-            heard = ""
-            for end in range(start, min(len(run), start + MAX_NAME_CHARACTERS)):
+        return []
+    spans = []
+    for run in re.finditer(r"[\u4e00-\u9fff]+", text):
+        sounds = [character_consonants(ch) for ch in run.group(0)]
+        start = 0
+        while start < len(sounds):
+            heard, found, best = "", None, 0.0
+            for end in range(start, min(len(sounds), start + MAX_NAME_CHARACTERS)):
                 heard += sounds[end]
                 if len(heard) > len(wanted) + MAX_LENGTH_GAP:
                     break
-                if abs(len(heard) - len(wanted)) <= MAX_LENGTH_GAP and heard[:1] == wanted[:1] and \
-                        SequenceMatcher(None, heard, wanted).ratio() >= MIN_RATIO:
-                    return True
-    return False
+                if abs(len(heard) - len(wanted)) <= MAX_LENGTH_GAP and heard[:1] == wanted[:1]:
+                    ratio = SequenceMatcher(None, heard, wanted).ratio()
+                    if ratio >= MIN_RATIO and ratio > best:  # the closest run: 贝尔伯克, not 贝尔伯 or 贝尔伯克与
+                        found, best = end + 1, ratio
+            if found is None:
+                start += 1
+                continue
+            spans.append((run.start() + start, run.start() + found))
+            if first:
+                return spans
+            start = found
+    return spans

@@ -709,6 +709,23 @@ def test_a_quote_from_an_article_that_never_names_the_questions_foreign_name_is_
     assert not ans.abstained and "贝尔伯克" in ans.citations[0].quote
 
 
+def test_words_put_in_the_mouth_of_someone_the_source_never_quotes_are_an_abstention(sample_index, monkeypatch):
+    """holdout6 ou-04 (unanswerable): asked what Kuleba said after meeting Blinken, the model quoted him from
+    the sentence that only says Blinken will meet him. What Peskov said, the article reports him saying."""
+    import rag.answering
+
+    reply = "Kuleba said Blinken's visit would confirm the US commitment to Ukraine's sovereignty [{n}]."
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (_PointingModel("库莱巴", reply), None))
+    ans = rag.answering.ask("What did Ukrainian Foreign Minister Kuleba say after meeting Blinken in Kyiv?",
+                            index=sample_index, llm="local")
+    assert ans.abstained and not ans.citations
+    reply = "Peskov said Putin would travel to Beijing in February [{n}]."
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (_PointingModel("佩斯科夫", reply), None))
+    ans = rag.answering.ask("What did Kremlin spokesman Peskov say about Putin's travel plans?", index=sample_index,
+                            llm="local")
+    assert not ans.abstained and "Beijing" in ans.text and "佩斯科夫" in ans.citations[0].quote
+
+
 def test_the_question_restated_for_a_kind_quotes_the_sentence_naming_it(sample_index, monkeypatch):
     """samples_qa a003-05: asked "Which anniversary...?", the model answered "Wang Yi said that the anniversary
     falls in 2020 [1]." - the question restated, with a citation. The answer quotes the cited passage's
