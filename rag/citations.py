@@ -566,8 +566,9 @@ def names_the_source_lacks(claim: str, question: str, source: str) -> list[str]:
 
 _SAYS_EN = (r"said|says|say|told|tells|tell|stated|states|described|describes|called|calls|stressed|stresses|"
             r"emphasi[sz]ed|noted|notes|added|warned|warns|expressed|hoped|hopes|urged|urges")
-_SAYS_ZH = re.compile(r"说|表示|称|指出|强调|认为|告诉|介绍|透露|宣布|警告|呼吁|希望|回应|评价|形容|重申|谈到|提到|"
-                      r"表态|披露|坦言|声明|发表")
+# verbs of saying in Chinese news (also `rag.answering.dates_the_saying`'s)
+SAYING = re.compile(r"说|表示|称|指出|强调|认为|告诉|介绍|透露|宣布|警告|呼吁|希望|回应|评价|形容|重申|谈到|提到|"
+                    r"表态|披露|坦言|声明|发表|证实|通报")
 _TO_WHOM = re.compile(r"[向对跟][^，,。；;：:“”]{0,8}$")  # 向中国国家主席习近平介绍: Xi is told, not telling
 
 
@@ -589,24 +590,24 @@ def unquoted_speakers(claim: str, source: str) -> list[str]:
     >>> unquoted_speakers("Wang Yi and Lavrov said they would prepare [1].", "王毅同拉夫罗夫通电话。双方一致表示将筹备")
     []
     """
-    from rag.transliteration import latin_consonants, sounding_spans
+    from rag.transliteration import judged, sounding_spans
 
     if _mostly_han(claim):
         return []
-    unquoted = []
-    for found in re.finditer(rf"({NAME_RUN.pattern})\s+(?:also\s+|then\s+)?(?:{_SAYS_EN})\b", MARKER.sub("", claim)):
+    unquoted, claim = [], MARKER.sub("", claim)
+    for found in re.finditer(rf"({NAME_RUN.pattern})\s+(?:also\s+|then\s+)?(?:{_SAYS_EN})\b", claim):
         run = found.group(1)
-        if re.search(r"(?:\band|,)\s*$", MARKER.sub("", claim)[:found.start()]):
+        if re.search(r"(?:\band|,)\s*$", claim[:found.start()]):
             continue  # "Wang Yi and Lavrov said": 双方一致表示, both sides said
         words = run.split()
         chinese = [c for i in range(len(words)) for j in range(i + 1, len(words) + 1)
                    for c in name_translations_of(" ".join(words[i:j]))]
         spans = [(m.start(), m.end()) for c in dict.fromkeys(chinese) for m in re.finditer(re.escape(c), source)]
-        foreign = [word for word in foreign_names(run, skip_first=False) if len(latin_consonants(word)) >= 3]
+        foreign = [word for word in foreign_names(run, skip_first=False) if judged(word)]
         spans += [span for word in foreign for span in sounding_spans(word, source)]
         if not chinese and not foreign:
             continue  # a name that can be neither looked up nor heard
-        if not any(_SAYS_ZH.search(re.split(r"[。；;]", source[end:end + 16])[0])
+        if not any(SAYING.search(re.split(r"[。；;]", source[end:end + 16])[0])
                    and not _TO_WHOM.search(source[max(0, start - 10):start]) for start, end in spans):
             unquoted.append(run)
     return unquoted

@@ -77,12 +77,15 @@ def character_consonants(character: str) -> str:
     return initial[0] + final
 
 
+def judged(name: str) -> bool:
+    """Whether `name` is long enough to be told by its sound: `MIN_CONSONANTS` consonants or more."""
+    return len(latin_consonants(name)) >= MIN_CONSONANTS
+
+
 def sounds_in(name: str, text: str) -> bool | None:
     """Whether some run of `text`'s Chinese characters sounds like `name`; None when `name` is too short to
-    judge (fewer than `MIN_CONSONANTS` consonants)."""
-    if len(latin_consonants(name)) < MIN_CONSONANTS:
-        return None
-    return bool(sounding_spans(name, text, first=True))
+    judge (see `judged`)."""
+    return bool(sounding_spans(name, text, first=True)) if judged(name) else None
 
 
 def sounding_spans(name: str, text: str, first: bool = False) -> list[tuple[int, int]]:
@@ -93,9 +96,9 @@ def sounding_spans(name: str, text: str, first: bool = False) -> list[tuple[int,
     >>> [text[a:b] for a, b in sounding_spans("Baerbock", text)]
     ['贝尔伯克']
     """
-    wanted = latin_consonants(name)
-    if len(wanted) < MIN_CONSONANTS:
+    if not judged(name):
         return []
+    wanted = latin_consonants(name)
     spans = []
     for run in re.finditer(r"[\u4e00-\u9fff]+", text):
         sounds = [character_consonants(ch) for ch in run.group(0)]
