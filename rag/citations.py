@@ -765,41 +765,61 @@ def foreign_names(text: str, skip_first: bool = True) -> list[str]:
     >>> foreign_names("Is the 'Indo-Pacific strategy' full of Cold War thinking?")
     []
     """
+    return list(dict.fromkeys(word for _, foreign in _name_runs(text, skip_first) for word in foreign))
+
+
+def _name_runs(text: str, skip_first: bool) -> list[tuple[list[str], list[str]]]:
+    """(the words of a run of capitalized words, those of them CC-CEDICT has no gloss for), run by run."""
     from rag.crosslingual import MONTHS, STOP_WORDS, WEEKDAYS, gloss_words
 
-    found = []
+    runs = []
     for run in NAME_RUN.finditer(MARKER.sub("", text)):
-        for i, word in enumerate(run.group(0).split()):
-            word = word.removesuffix("'s").removesuffix("'")
-            if (run.start() == 0 and i == 0 and skip_first) or word.isupper() or word.lower() in STOP_WORDS \
-                    or word.lower() in MONTHS or word.lower() in WEEKDAYS:
-                continue
-            parts = word.split("-")  # Indo-Pacific: a word of its parts, if CC-CEDICT knows one of them
-            if not any(part.lower() in gloss_words() for part in parts if part):
-                found.append(word)
-    return list(dict.fromkeys(found))
+        words = [word.removesuffix("'s").removesuffix("'") for word in run.group(0).split()]
+        foreign = [word for i, word in enumerate(words)
+                   if not ((run.start() == 0 and i == 0 and skip_first) or word.isupper()
+                           or word.lower() in STOP_WORDS or word.lower() in MONTHS or word.lower() in WEEKDAYS)
+                   # Indo-Pacific: a word of its parts, if CC-CEDICT knows one of them
+                   and not any(part.lower() in gloss_words() for part in word.split("-") if part)]
+        runs.append((words, foreign))
+    return runs
 
 
 def unheard_names(text: str, source: str, known: str = "") -> list[str]:
-    """The names of `text` that CC-CEDICT does not know (`foreign_names`) and that are not in `known` (the
-    question, for an answer), when none of them sounds like a run of `source`'s characters
-    (`rag.transliteration.sounds_in`); those too short to judge are left out. Judged together, not one by one:
-    an article writes 红军城 for Krasnoarmeysk and 波克罗夫斯克 for Pokrovsk, and a question naming both is
-    about it. Asked where Baerbock and Lavrov met the press, the model quoted the Wang Yi report, which never
-    names her (holdout2 gu-05).
+    """The names of `text` that CC-CEDICT does not know (`foreign_names`) and that do not sound like any run
+    of `source`'s characters (`rag.transliteration.sounds_in`); those too short to judge are left out. A run of
+    names is judged whole: "Antony Blinken" is heard where 布林肯 is, and needs no judging when `known` (the
+    question, for an answer) or `source` has one of its names ("Sergey Lavrov": 拉夫罗夫). A question's runs are
+    judged together: an article writes 红军城 for Krasnoarmeysk and 波克罗夫斯克 for Pokrovsk, and a question
+    naming both is about it. Asked where Baerbock and Lavrov met the press, the model quoted the Wang Yi report,
+    which never names her (holdout2 gu-05).
 
     >>> unheard_names("Where did Baerbock and Lavrov hold a press conference?", "王毅在莫斯科同拉夫罗夫举行会谈")
     ['Baerbock']
     >>> unheard_names("Is Krasnoarmeysk (Pokrovsk) in Donetsk?", "红军城(乌克兰称波克罗夫斯克)位于顿涅茨克地区")
     []
+    >>> q = "Where did Blinken and Lavrov meet?"
+    >>> unheard_names("Antony Blinken met Sergey Lavrov [1].", "布林肯和拉夫罗夫在日内瓦举行会谈", known=q)
+    []
+    >>> unheard_names("Volodymyr Zelensky met them [1].", "布林肯和拉夫罗夫在日内瓦举行会谈", known=q)
+    ['Volodymyr', 'Zelensky']
     """
-    from rag.transliteration import sounds_in
+    from rag.crosslingual import name_translations
+    from rag.transliteration import judged, sounds_in
 
     asked = {word.lower() for word in re.findall(r"[A-Za-z]+", known)}
-    heard = {name: sounds_in(name, source) for name in foreign_names(text, skip_first=not known)
-             if name.lower() not in asked}
-    judged = [name for name, found in heard.items() if found is not None]
-    return [] if any(heard[name] for name in judged) else judged
+    unheard, heard_any = [], False
+    for words, foreign in _name_runs(text, skip_first=not known):
+        foreign = [word for word in foreign if judged(word)]
+        if not foreign or any(word.lower() in asked for word in words) or any(
+                mentions(source, chinese) for word in words for chinese in name_translations(word)):
+            continue
+        if any(sounds_in(word, source) for word in foreign):
+            heard_any = True
+        else:
+            unheard += foreign
+    if not known and heard_any:
+        return []
+    return list(dict.fromkeys(unheard))
 
 
 def question_names(question: str, skip_first: bool = True) -> list[tuple[str, list[str]]]:

@@ -6,7 +6,8 @@ them. Chinese news writes such names by sound, one character per syllable: Baerb
 Ushakov 乌沙科夫 (wu-sha-ke-fu). Both spellings are reduced to their consonants, in classes that
 transliteration keeps apart (b/p, d/t, g/k, f/v, l/r, m/n, s-like sounds), vowels and h dropped; the
 name stands in the text when some run of its characters has nearly the same consonants
-(`difflib` ratio >= `MIN_RATIO`, at most `MAX_LENGTH_GAP` more or fewer, the same first one).
+(`difflib` ratio >= `MIN_RATIO`, at most `MAX_LENGTH_GAP` more or fewer, the same first one), and
+begins and ends where jieba's words do.
 The characters' readings come from pypinyin.
 
 A name of fewer than `MIN_CONSONANTS` consonants (Xi, Rutte) is not judged: too many runs would match.
@@ -98,18 +99,26 @@ def sounding_spans(name: str, text: str, first: bool = False) -> list[tuple[int,
     """
     if not judged(name):
         return []
+    import jieba
+
     wanted = latin_consonants(name)
     spans = []
     for run in re.finditer(r"[\u4e00-\u9fff]+", text):
         sounds = [character_consonants(ch) for ch in run.group(0)]
+        bounds = {0}  # a name is whole words: 在日内瓦举 (zai-ri-nei-wa-ju) is not Zelensky
+        for word in jieba.cut(run.group(0)):
+            bounds.add(max(bounds) + len(word))
         start = 0
         while start < len(sounds):
+            if start not in bounds:
+                start += 1
+                continue
             heard, found, best = "", None, 0.0
             for end in range(start, min(len(sounds), start + MAX_NAME_CHARACTERS)):
                 heard += sounds[end]
                 if len(heard) > len(wanted) + MAX_LENGTH_GAP:
                     break
-                if abs(len(heard) - len(wanted)) <= MAX_LENGTH_GAP and heard[:1] == wanted[:1]:
+                if end + 1 in bounds and abs(len(heard) - len(wanted)) <= MAX_LENGTH_GAP and heard[:1] == wanted[:1]:
                     ratio = SequenceMatcher(None, heard, wanted).ratio()
                     if ratio >= MIN_RATIO and ratio > best:  # the closest run: 贝尔伯克, not 贝尔伯 or 贝尔伯克与
                         found, best = end + 1, ratio

@@ -15,7 +15,7 @@ DATASETS = Path(__file__).resolve().parents[1] / "eval" / "datasets"
 # every one of these is how the five sample articles write the name
 HEARD = [("Blinken", "布林肯"), ("Trump", "特朗普"), ("Zelensky", "泽连斯基"), ("Kuleba", "库莱巴"),
          ("Stoltenberg", "斯托尔滕贝格"), ("Peskov", "佩斯科夫"), ("Umerov", "乌梅罗夫"), ("Hnatov", "赫纳托夫"),
-         ("Alberque", "阿尔贝克"), ("Kremlin", "克里姆林宫"), ("Pokrovsk", "波克罗夫斯克"), ("Donbas", "顿巴斯"),
+         ("Alberque", "阿尔贝克"), ("Pokrovsk", "波克罗夫斯克"), ("Donbas", "顿巴斯"),
          ("Lavrov", "拉夫罗夫"), ("Dmitry", "德米特里"), ("Sergey", "谢尔盖"), ("Antony", "安东尼"),
          ("Scholz", "朔尔茨"), ("Kupiansk", "库皮扬斯克"), ("Ushakov", "乌沙科夫"), ("Baerbock", "贝尔伯克"),
          ("Annalena", "安娜莱娜")]
@@ -31,6 +31,7 @@ def test_a_name_is_heard_in_its_transliteration_within_a_sentence(name, chinese)
     ("Ushakov", "本月10日至13日,围绕乌克兰等问题,俄罗斯曾与美国、北约、欧洲安全与合作组织举行对话。"),
     ("Stoltenberg", "北约秘书长吕特表示,北约内部尚未对乌克兰加入该联盟达成一致。"),
     ("Zelensky", "拉夫罗夫在记者会上说,此次会谈是应美方提议举行的,持续了约90分钟。"),
+    ("Zelensky", "布林肯和拉夫罗夫在日内瓦举行会谈"),  # 在日内瓦举 sounds close, but cuts words apart
 ])
 def test_a_name_is_not_heard_where_no_one_by_that_sound_is_named(name, text):
     assert sounds_in(name, text) is False
