@@ -177,16 +177,11 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
     used = backend if model is not None else "extractive"
     timings["answer_s"] = _since(tick)
 
-    if text and not speaks_of_the_asked_future(standalone, [c.quote for c in citations]):
-        text, citations = None, []  # "where is the next meeting?" answered with where this one was
-    if text and names_missing(asked, "\n".join(opened.article_text(d) for d in {c.doc_id for c in citations})):
-        text, citations = None, []  # answered from an article about something else: the Geneva talks for Moscow's
-    if text and language == "zh" and citations and dates_the_saying(asked, text, citations[0].quote):
-        text, citations = None, []  # the day someone spoke of it, not the day it happens
-    if text and quoted_unsaid(asked, [(c.quote, c.title) for c in citations]):
-        text, citations = None, []  # the words the question quotes stand in no cited sentence: about another
-    if text and citations and all(years_unmentioned(asked, opened.article_text(c.doc_id), c.date) for c in citations):
-        text, citations = None, []  # ... or about another year's event: the 2022 Geneva talks for the 2017 call
+    withdrawn = withdrawal(standalone, asked, language, text, citations, opened) if text else None
+    if withdrawn:
+        text, citations = None, []
+        if fallback and model is None:  # the fallback's quote is not shown after all: say so
+            fallback += f"; the quote was then withdrawn ({withdrawn}), so the answer is an abstention"
     abstained = not text
     if abstained:
         text, citations = ABSTAIN[language], []
@@ -201,6 +196,28 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
     return Answer(question=question, text=text, abstained=abstained, citations=citations, contexts=contexts,
                   timings=timings, llm=used, language=language,
                   standalone_question=standalone if standalone != question else None, fallback=fallback)
+
+
+def withdrawal(standalone: str, asked: str, language: str, text: str, citations: list[Citation],
+               opened: Index) -> str | None:
+    """Why a verified answer (the model's or a quote) does not answer what was asked after all, or None.
+
+    The checks of the cited articles and sentences as a whole: an answer about another meeting, article, day,
+    quoted phrase or year than the question's.
+    """
+    if not speaks_of_the_asked_future(standalone, [c.quote for c in citations]):
+        return "the question asks about an upcoming event, its sources do not"  # where this meeting was, for the next
+    missing = names_missing(asked, "\n".join(opened.article_text(d) for d in {c.doc_id for c in citations}))
+    if missing:  # answered from an article about something else: the Geneva talks for Moscow's
+        return f"its article never names {', '.join(missing)}"
+    if language == "zh" and citations and dates_the_saying(asked, text, citations[0].quote):
+        return "the day given is the day someone spoke of it"
+    unsaid = quoted_unsaid(asked, [(c.quote, c.title) for c in citations])
+    if unsaid:  # the words the question quotes stand in no cited sentence: about another statement
+        return f"its sentence does not say “{unsaid[0]}”"
+    if citations and all(years_unmentioned(asked, opened.article_text(c.doc_id), c.date) for c in citations):
+        return "its article is about another year"  # the 2022 Geneva talks for the 2017 phone call
+    return None
 
 
 def conversation_article(opened: Index, history: list[tuple[str, str]]) -> str | None:

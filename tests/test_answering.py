@@ -865,6 +865,20 @@ def test_an_answer_found_only_by_the_second_look_quotes_the_sentence_visibly(sam
         assert ans.abstained and not ans.citations and ans.fallback is None
 
 
+def test_a_quote_withdrawn_by_the_later_checks_says_so_in_the_fallback(sample_index, monkeypatch):
+    """The chat UI showed "it picked out “莫斯科”: the sentence is quoted" above an abstention: the second look's
+    quote, from the Wang Yi report, was then withdrawn because that article never names Baerbock. The fallback
+    now says that the quote was withdrawn, and why."""
+    import rag.answering
+
+    model = _NotFoundModel("莫斯科")
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask("In which city did Baerbock and Lavrov hold their joint press conference?",
+                            index=sample_index, llm="local")
+    assert len(model.asked) == 2 and ans.abstained and not ans.citations
+    assert "“莫斯科”" in ans.fallback and "withdrawn (its article never names Baerbock)" in ans.fallback
+
+
 def test_no_second_look_below_the_extractive_bar(sample_index, monkeypatch):
     """samples_qa u-08 (unanswerable): its best sentence (about Pokrovsk, typed by its number) scores 0.807, enough
     to ask the model (`MODEL_MIN_SCORE`) but under the extractive bar (0.81): no second look."""
