@@ -89,6 +89,22 @@ def sounds_in(name: str, text: str) -> bool | None:
     return bool(sounding_spans(name, text, first=True)) if judged(name) else None
 
 
+@functools.lru_cache(maxsize=64)
+def heard_runs(text: str) -> tuple[tuple[int, tuple[str, ...], frozenset[int]], ...]:
+    """Each run of `text`'s Chinese characters: (its offset, each character's consonants, the offsets within it
+    where jieba's words begin or end). Computed once per text: every name of a question or answer is looked
+    for in the same article."""
+    import jieba
+
+    runs = []
+    for run in re.finditer(r"[\u4e00-\u9fff]+", text):
+        bounds = [0]  # a name is whole words: 在日内瓦举 (zai-ri-nei-wa-ju) is not Zelensky
+        for word in jieba.cut(run.group(0)):
+            bounds.append(bounds[-1] + len(word))
+        runs.append((run.start(), tuple(character_consonants(ch) for ch in run.group(0)), frozenset(bounds)))
+    return tuple(runs)
+
+
 def sounding_spans(name: str, text: str, first: bool = False) -> list[tuple[int, int]]:
     """(start, end) of the runs of `text` that sound like `name` (the first only, with `first`); none for a
     name too short to judge.
@@ -99,15 +115,9 @@ def sounding_spans(name: str, text: str, first: bool = False) -> list[tuple[int,
     """
     if not judged(name):
         return []
-    import jieba
-
     wanted = latin_consonants(name)
     spans = []
-    for run in re.finditer(r"[\u4e00-\u9fff]+", text):
-        sounds = [character_consonants(ch) for ch in run.group(0)]
-        bounds = {0}  # a name is whole words: 在日内瓦举 (zai-ri-nei-wa-ju) is not Zelensky
-        for word in jieba.cut(run.group(0)):
-            bounds.add(max(bounds) + len(word))
+    for offset, sounds, bounds in heard_runs(text):
         start = 0
         while start < len(sounds):
             if start not in bounds:
@@ -125,7 +135,7 @@ def sounding_spans(name: str, text: str, first: bool = False) -> list[tuple[int,
             if found is None:
                 start += 1
                 continue
-            spans.append((run.start() + start, run.start() + found))
+            spans.append((offset + start, offset + found))
             if first:
                 return spans
             start = found
