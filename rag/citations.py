@@ -154,6 +154,29 @@ def unsupported_numbers(claim: str, source: str) -> list[str]:
         if value in claimed_shares and any(abs(value - share) < PERCENT_TOLERANCE for share in shares):
             continue  # "67%" for 三分之二 (2/3)
         missing.append(written)
+    return missing + unsupported_durations(claim, source)
+
+
+_DURATION_UNITS = {"minute": "分钟", "hour": "小时|钟头", "day": "天", "week": "周|星期", "month": "个月",
+                   "year": "年"}
+_CLAIMED_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s+(minute|hour|day|week|month|year)s?\b", re.I)
+
+
+def unsupported_durations(claim: str, source: str) -> list[str]:
+    """The durations of an English `claim` ("1 month", "90 minutes") that `source` gives not as a duration
+    of that unit: "over 1 month" of fighting read from 1日, the 1st (holdout9 ru-03, unanswerable).
+
+    >>> unsupported_durations("They have fought for over 1 month [1].", "俄罗斯国防部1日宣布,俄军已经控制红军城")
+    ['1 month']
+    >>> unsupported_durations("The talks lasted 90 minutes and 2 hours.", "会谈持续了约90分钟，随后两个小时")
+    []
+    """
+    arabic = _arabic(source)
+    missing = []
+    for found in _CLAIMED_DURATION.finditer(claim):
+        number, unit = found.group(1), found.group(2).lower()
+        if not re.search(rf"(?<![\d.]){re.escape(number)}\s*(?:个)?(?:{_DURATION_UNITS[unit]})", arabic):
+            missing.append(found.group(0))
     return missing
 
 
@@ -209,7 +232,9 @@ def source_text(passage: Passage) -> str:
     dates name (`implied_years`)."""
     hit = passage.hit
     years = " ".join(implied_years(hit.text, hit.date))
-    return f"{hit.text} {hit.title or ''} {hit.date or ''} {years}".rstrip()
+    # the year and month of publication, not its day: "January 24, 2022" from 2022-01-24 for the day the US
+    # answered Russia in writing, which the article never gives (holdout3 ku-01); an event's day is in the text
+    return f"{hit.text} {hit.title or ''} {(hit.date or '')[:7]} {years}".rstrip()
 
 
 _RELATIVE_YEARS = {"前年": -2, "去年": -1, "今年": 0, "明年": 1, "two years ago": -2, "last year": -1,
@@ -485,6 +510,8 @@ def counts_the_same(claim: str, sentence: str) -> bool:
     False
     >>> counts_the_same("The talks lasted 90 minutes.", "会谈持续了约90分钟")  # the same number: not misread
     False
+    >>> counts_the_same("Trade was $1.2 trillion at their September 2020 talks.", "9月11日,王毅同拉夫罗夫举行会谈")
+    False
     """
     from rag.crosslingual import STOP_WORDS, translations
 
@@ -494,6 +521,8 @@ def counts_the_same(claim: str, sentence: str) -> bool:
     for match in _COUNTED.finditer(text):
         if not unsupported_numbers(match.group(0), sentence):
             continue
+        if re.fullmatch(r"\s*(?:19|20)\d\d\b.*", match.group(0), re.S):
+            continue  # a year counts nothing: "September 2020 talks" are not 2020 talks (holdout8 qu-07)
         counted = [_CURRENCIES[match.group(1)]] if match.group(1) else []
         words = [w.lower() for w in match.group(2).split()]
         word = next((w for w in words if w not in STOP_WORDS), None)
@@ -663,9 +692,12 @@ def holds_another_role(claim: str, question: str, quote: str) -> bool:
     return True
 
 
-def of_another_country(claim: str, question: str) -> bool:
-    """Whether `claim` answers "哪位<country>官员？" only with people its titles give another country: asked
-    "布林肯在德国计划会见哪位德国官员？", the model named 乌克兰总统泽连斯基和乌克兰外长库莱巴 (holdout6 ou-06).
+def of_another_country(claim: str, question: str, quotes: list[str] = ()) -> bool:
+    """Whether `claim` answers "哪位<country>官员？" (or "<country>方哪位官员？") only with people titled as
+    another country's, in the claim or, for a bare name, where its supporting `quotes` title it: asked
+    "布林肯在德国计划会见哪位德国官员？", the model named 乌克兰总统泽连斯基和乌克兰外长库莱巴 (holdout6 ou-06);
+    asked which 美方 official Ukraine's delegation would meet, it named 乌沙科夫, whom the sentence calls
+    俄总统助理乌沙科夫 (holdout10 su-06).
 
     >>> q = "布林肯在德国计划会见哪位德国官员？"
     >>> of_another_country("布林肯计划会见乌克兰总统泽连斯基和乌克兰外长库莱巴[1]。", q)
@@ -674,15 +706,32 @@ def of_another_country(claim: str, question: str) -> bool:
     (False, False)
     >>> of_another_country("俄总统普京[1]", "哪位俄罗斯领导人出席了开幕式？")
     False
+    >>> quote = "俄总统助理乌沙科夫与俄总统新闻秘书佩斯科夫于3日多次就这次会谈进行了说明"
+    >>> of_another_country("乌沙科夫[1]", "乌克兰代表团将与美方哪位官员会谈？", [quote])
+    True
+    >>> of_another_country("乌沙科夫[1]", "哪位俄方官员说明了会谈？", [quote])
+    False
     """
-    countries = "|".join(SIDES)
+    countries = "|".join(list(SIDES) + list(SIDES.values()))
     titles = "|".join(ROLES + ("官员", "领导人"))
-    asked = re.search(f"哪[位些个名]?({countries})的?(?:{titles})", question)
+    asked = re.search(f"哪[位些个名]?({countries})的?(?:{titles})|({countries})的?哪[位些个名](?:{titles})", question)
     if asked is None:
         return False
+    wanted = _country_of(asked.group(1) or asked.group(2))
     short_forms = "|".join(side[0] for side in SIDES.values())
-    titled = re.findall(f"({countries}|{short_forms})(?:{titles})", MARKER.sub("", claim))
-    return bool(titled) and all(country not in (asked.group(1), SIDES[asked.group(1)][0]) for country in titled)
+    titled = f"({countries}|{short_forms})(?:{titles})+"  # 俄总统助理
+    bare = MARKER.sub("", claim)
+    found = re.findall(titled, bare)
+    if not found and quotes:  # a bare name: the titles its sentences give it
+        names = [n for n in re.split(r"[、和与及,，;；。.\s]+", bare) if 2 <= len(n) <= 8 and _mostly_han(n)]
+        found = [m.group(1) for name in names for quote in quotes
+                 for m in re.finditer(titled + re.escape(name), quote)]
+    return bool(found) and all(_country_of(country) != wanted for country in found)
+
+
+def _country_of(name: str) -> str:
+    """The country a name, side or short form stands for: 美方 and 美 -> 美国."""
+    return next((country for country, side in SIDES.items() if name in (country, side, side[0])), name)
 
 
 _WHICH_ZH = re.compile(r"哪一?[家个座所间]")

@@ -152,17 +152,21 @@ def keyword_weights(question: str, texts: list[str]) -> dict[str, float]:
 
 
 def rank_sentences(question: str, question_vector: np.ndarray, passages: list[Passage],
-                   asked: str | None = None, focus_doc: str | None = None) -> list[ExtractedSentence]:
+                   asked: str | None = None, focus_doc: str | None = None,
+                   translation: str | None = None) -> list[ExtractedSentence]:
     """Every sentence of `passages`, best answer first (the formula is in the module docstring).
 
     `asked` is the turn the user typed when `question` is its standalone rewrite: the kind of answer
     wanted comes from it ("会谈持续了多久？" wants a duration, whatever the earlier turn asked).
     `focus_doc` is the article a conversation is about: its sentences get `FOCUS_WEIGHT` more.
+    `translation` is an English question in Chinese (`rag.answering.chinese_question`): its words are keywords
+    too, which English words never are in a Chinese sentence; the kind of answer wanted still comes from the
+    English question.
     """
     all_sentences = [s for p in passages for s in p.sentences]
-    weights = keyword_weights(question, all_sentences)
+    weights = keyword_weights(f"{question} {translation or ''}", all_sentences)
     if asked:  # a follow-up asks its own words; the earlier turn's, prepended or rewritten in, say what about
-        own = set(tokenize(asked))
+        own = set(tokenize(f"{asked} {translation or ''}"))
         weights = {k: w if k in own else EARLIER_TURN_SHARE * w for k, w in weights.items()}
     total = sum(weights.values()) or 1.0
     wanted = answer_types(asked or question)
@@ -178,7 +182,7 @@ def rank_sentences(question: str, question_vector: np.ndarray, passages: list[Pa
         context = set(tokenize(context_text))
         in_context = max(sum(w if k in context else SPELLED_OUT_SHARE * w * spells_out(k, context_text)
                              for k, w in weights.items()) / total,
-                         han_bigram_recall(question, passage.hit.title or ""))
+                         han_bigram_recall(translation or question, passage.hit.title or ""))
         for i, sentence in enumerate(passage.sentences):
             tokens = set(tokenize(sentence))
             overlap = sum(w if k in tokens else SPELLED_OUT_SHARE * w * spells_out(k, sentence)

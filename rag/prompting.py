@@ -42,6 +42,9 @@ TRANSLATE = {"en": "Translate into English. Keep names, numbers and citation mar
 SPAN = "句子：{sentence}\n问题：{question}\n从句子中摘出回答问题的原文词语。如果句子没有回答这个问题，只写“无”。"
 NO_SPAN = "无"
 
+# An English question in Chinese, for choosing the sentences the model sees (`rag.answering.chinese_question`).
+TRANSLATE_QUESTION = "把这个英文问题翻译成中文，人名用中文通用译名，只写译文。\n{text}\n中文:"
+
 QUESTION_LABEL = {"zh": ("资料", "问题", "用中文简短回答"), "en": ("Sources", "Question", "Answer in English")}
 
 
@@ -116,6 +119,15 @@ def build_span_messages(question: str, sentence: str) -> list[tuple[str, str]]:
     '句子：他将于周三会见泽连斯基。'
     """
     return [("user", SPAN.format(sentence=sentence, question=question))]
+
+
+def build_question_translation_messages(question: str) -> list[tuple[str, str]]:
+    """Ask for an English `question` in Chinese: the same system prompt (its cached computation is reused).
+
+    >>> build_question_translation_messages("How long did the talks last?")[1][1].splitlines()[1]
+    'How long did the talks last?'
+    """
+    return [("system", SYSTEM), ("user", TRANSLATE_QUESTION.format(text=question))]
 
 
 def build_translation_messages(answer: str, language: str) -> list[tuple[str, str]]:

@@ -368,3 +368,21 @@ def test_an_answer_titled_with_another_country_does_not_answer_which_official(cl
     from rag.citations import of_another_country
 
     assert of_another_country(claim, question) is other
+
+
+_USHAKOV = "在2日美代表团访俄并同俄方进行有关“和平计划”的会谈后,俄总统助理乌沙科夫与俄总统新闻秘书佩斯科夫于3日多次就这次会谈进行了说明"
+
+
+@pytest.mark.parametrize("claim, question, other", [
+    ("乌沙科夫[1]", "乌克兰代表团再次赴美磋商时，将与美方哪位官员会谈？", True),  # holdout10 su-06
+    ("乌沙科夫[1]", "哪位美国官员将与乌克兰代表团会谈？", True),
+    ("乌沙科夫和佩斯科夫[1]", "美方哪位官员说明了会谈内容？", True),
+    ("乌沙科夫[1]", "俄方哪位官员就会谈进行了说明？", False),
+    ("乌沙科夫[1]", "哪位俄罗斯官员就会谈进行了说明？", False),
+    ("维特科夫[1]", "美方哪位官员访问了俄罗斯？", False),  # the sentence does not title him: nothing to tell
+])
+def test_a_bare_name_is_judged_by_the_country_its_sentence_titles_it_with(claim, question, other):
+    """A bare name in the answer has no title; the sentence it is cited to has: 俄总统助理乌沙科夫 is no 美方 official."""
+    from rag.citations import of_another_country
+
+    assert of_another_country(claim, question, [_USHAKOV]) is other
