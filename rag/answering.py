@@ -141,7 +141,7 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
     asked = question if turns and standalone == context_prepended(question, turns) else standalone
 
     translation = None
-    if language == "en" and model is not None:
+    if language == "en" and model is not None and config.rank_in_chinese:
         try:
             translation = chinese_question(model, standalone, timings)
         except Exception as exc:  # a failing backend fails here first: answer extractively, say why, wait once
@@ -418,7 +418,9 @@ def chinese_question(model, question: str, timings: dict[str, float] | None = No
     """An English `question` in Chinese as the model translates it, or None when the reply is not Chinese; the
     model's failure is raised.
 
-    Used only to choose what the model reads: the question is searched in Chinese too (`TRANSLATED_HITS`),
+    Asked only with `Config.rank_in_chinese` (off by default: it costs one more model call, ~3 s on 2 cores,
+    which takes samples_qa's p50 from 3.7 s to 5.5 s, past the 5 s bar), and only to choose what the model
+    reads: the question is searched in Chinese too (`TRANSLATED_HITS`),
     and the sentences are ranked by their similarity to the question and its translation together, with the
     translation's words as keywords (`rag.extractive.rank_sentences`). An English question shares no words with
     a Chinese sentence, and its cosines are flat (~0.76-0.83): over the ten studied sets the sentence holding the

@@ -21,6 +21,10 @@ GENEVA = "000_830f0738273cd064.txt"
 INTERFACE_KEYS = {"question", "answer", "abstained", "citations", "contexts", "timings", "llm"}
 
 
+# the request `rag.answering.chinese_question` makes first for an English question
+_TRANSLATING_THE_QUESTION = "把这个英文问题翻译成中文"
+
+
 def _markers(text):
     import re
 
@@ -322,6 +326,9 @@ class _SlippingModel:
     def stream(self, messages):
         from langchain_core.messages import AIMessageChunk
 
+        if _TRANSLATING_THE_QUESTION in messages[-1][1]:
+            yield AIMessageChunk(content="")  # no translation: the sentences are ranked as before
+            return
         self.asked.append(messages)
         yield AIMessageChunk(content=self.replies.pop(0))
 
@@ -451,6 +458,9 @@ class _PointingModel:
         from langchain_core.messages import AIMessageChunk
 
         prompt = messages[-1][1]
+        if _TRANSLATING_THE_QUESTION in prompt:
+            yield AIMessageChunk(content="")  # no translation: the sentences are ranked as before
+            return
         n = next(m.group(1) for m in re.finditer(r"\[(\d+)\][^\n]*\n([^\[]*)", prompt) if self.fact in m.group(2))
         yield AIMessageChunk(content=self.template.format(n=n))
 
@@ -997,3 +1007,81 @@ def test_the_month_the_question_gives_does_not_answer_which_day(sample_index, mo
     ans = rag.answering.ask("俄罗斯去年12月提出的两份安全保障协议草案具体是在12月几号公布的？", index=sample_index,
                             llm="local")
     assert ans.abstained and not ans.citations
+
+
+def test_an_english_question_is_translated_by_the_local_model(sample_index):
+    from rag.answering import chinese_question
+    from rag.llm import chat_model
+
+    timings = {}
+    translation = chinese_question(chat_model(sample_index.config, "local"),
+                                   "How long did the talks between Blinken and Lavrov in Geneva last?", timings)
+    assert translation and "日内瓦" in translation and "拉夫罗夫" in translation
+    assert not re.search(r"[A-Za-z]", translation) and timings["translate_question_s"] > 0
+
+
+@pytest.mark.parametrize("question, translation, evidence", [
+    # holdout10 s-12: ranked 4th without the translation (the model read three other sentences)
+    ("According to Lavrov, what are certain countries constantly politicising?",
+     "根据拉罗夫的说法，哪些国家经常政治化？", "政治化"),
+    # holdout10 s-01: 4th without it, the model saw the talks of January 10-13 and gave up
+    ("To whom did Russia present and publish its two draft security guarantee agreements last December?",
+     "俄罗斯去年12月向谁提出并公布了两份安全保障协议草案？", "安全保障协议草案"),
+])
+def test_an_english_questions_translation_ranks_its_answer_first(sample_index, question, translation, evidence):
+    """The translations are the local model's own, as `chinese_question` gave them in the memoized runs."""
+    from rag.answering import CANDIDATE_HITS, TRANSLATED_HITS
+    from rag.extractive import rank_sentences
+    from rag.prompting import build_passages
+
+    def best(translated):
+        hits = sample_index.search(question, k=CANDIDATE_HITS)
+        vector = sample_index.embed_answer_query(question)
+        if translated:
+            hits += [h for h in sample_index.search(translation, k=TRANSLATED_HITS)
+                     if h.chunk_id not in {x.chunk_id for x in hits}]
+            vector = vector + sample_index.embed_answer_query(translation)
+            vector = vector / np.linalg.norm(vector)
+        views = [sample_index.sentence_vectors(h.chunk_id) for h in hits]
+        ranked = rank_sentences(question, vector, build_passages(hits, views, vector, 600),
+                                translation=translation if translated else None)
+        return ranked[0].text
+
+    assert evidence not in best(False)
+    assert evidence in best(True)
+
+
+def test_a_failing_backend_fails_once_at_the_translation(sample_index, monkeypatch):
+    """The translation is the first call for an English question: a backend that fails there answers
+    extractively, visibly, without being asked (and waited for) again."""
+    import rag.answering
+
+    class Failing:
+        calls = 0
+
+        def stream(self, messages):
+            Failing.calls += 1
+            raise ConnectionError("connection refused")
+
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (Failing(), None))
+    ans = rag.answering.ask("How long did the Geneva talks last?", index=sample_index, llm="local",
+                            config=sample_index.config.with_overrides(rank_in_chinese=True))
+    assert Failing.calls == 1 and ans.llm == "extractive" and "local backend failed" in ans.fallback
+    assert not ans.abstained and "90分钟" in ans.citations[0].quote
+
+
+def test_an_answer_about_the_talks_of_another_day_is_an_abstention(sample_index, monkeypatch):
+    """holdout8 qu-05 (unanswerable): asked where the dialogues of January 10-13 were held, the model answered
+    Switzerland from the Geneva talks of the 21st; the sentence on January 10-13 names no place."""
+    import rag.answering
+
+    monkeypatch.setattr(rag.answering, "_load_model",
+                        lambda config, backend: (_PointingModel("瑞士日内瓦", "Switzerland [{n}]"), None))
+    ans = rag.answering.ask("In which city were the January 10-13 dialogues between Russia and NATO held?",
+                            index=sample_index, llm="local")
+    assert ans.abstained and not ans.citations
+    monkeypatch.setattr(rag.answering, "_load_model",
+                        lambda config, backend: (_PointingModel("瑞士日内瓦", "Geneva [{n}]"), None))
+    ans = rag.answering.ask("In which city did Blinken and Lavrov meet on January 21?", index=sample_index,
+                            llm="local")
+    assert not ans.abstained and "Geneva" in ans.text

@@ -370,7 +370,8 @@ def test_an_answer_titled_with_another_country_does_not_answer_which_official(cl
     assert of_another_country(claim, question) is other
 
 
-_USHAKOV = "在2日美代表团访俄并同俄方进行有关“和平计划”的会谈后,俄总统助理乌沙科夫与俄总统新闻秘书佩斯科夫于3日多次就这次会谈进行了说明"
+_USHAKOV = ("在2日美代表团访俄并同俄方进行有关“和平计划”的会谈后,"
+            "俄总统助理乌沙科夫与俄总统新闻秘书佩斯科夫于3日多次就这次会谈进行了说明")
 
 
 @pytest.mark.parametrize("claim, question, other", [
@@ -382,7 +383,42 @@ _USHAKOV = "在2日美代表团访俄并同俄方进行有关“和平计划”�
     ("维特科夫[1]", "美方哪位官员访问了俄罗斯？", False),  # the sentence does not title him: nothing to tell
 ])
 def test_a_bare_name_is_judged_by_the_country_its_sentence_titles_it_with(claim, question, other):
-    """A bare name in the answer has no title; the sentence it is cited to has: 俄总统助理乌沙科夫 is no 美方 official."""
+    """A bare name in the answer has no title; the sentence it is cited to has one: 俄总统助理乌沙科夫 is no 美方
+    official."""
     from rag.citations import of_another_country
 
     assert of_another_country(claim, question, [_USHAKOV]) is other
+
+
+def test_the_articles_day_of_publication_supports_no_day_of_an_event():
+    """holdout3 ku-01 (unanswerable): "January 24, 2022" for the day the US answered Russia in writing came from
+    the Geneva report's date, 2022-01-24; the year and month of publication still support a claim."""
+    from rag.citations import source_text, unsupported_numbers
+
+    source = source_text(_passage(1, "新华社日内瓦1月21日电 美国国务卿布林肯和俄罗斯外交部长拉夫罗夫21日举行会谈。"))
+    assert unsupported_numbers("The US delivered its response on January 24, 2022 [1].", source) == ["24"]
+    assert unsupported_numbers("They met on January 21, 2022 [1].", source) == []
+
+
+@pytest.mark.parametrize("claim, missing", [
+    ("They have been fighting over Pokrovsk for over 1 month [1].", ["1 month"]),  # holdout9 ru-03: from 1日
+    ("The talks lasted 90 minutes [1].", []),
+    ("The talks lasted 2 hours [1].", []),  # 两个小时
+    ("The talks lasted 2 days [1].", ["2 days"]),  # 2日 is the 2nd
+])
+def test_a_duration_needs_a_duration_of_its_unit_in_the_source(claim, missing):
+    from rag.citations import unsupported_numbers
+
+    source = "俄国防部1日宣布,俄军已经控制红军城。2日的会谈持续了约90分钟，随后又谈了两个小时。"
+    assert unsupported_numbers(claim, source) == missing
+
+
+def test_a_year_is_not_a_count_of_what_follows_it():
+    """holdout8 qu-07 (unanswerable): "$1.2 trillion" of trade "in their September 2020 talks" was quoted as a
+    misread count of 会谈 from the dateline, because 2020 was read as a number of talks."""
+    from rag.citations import counts_the_same
+
+    dateline = "新华社莫斯科9月11日电 当地时间9月11日,国务委员兼外长王毅在莫斯科同俄罗斯外长拉夫罗夫举行会谈。"
+    claim = "Bilateral trade cited in their September 2020 talks in Moscow was $1.2 trillion [1]."
+    assert counts_the_same(claim, dateline) is False
+    assert counts_the_same("Russia massed about 300,000 troops [1].", "俄罗斯在乌克兰附近集结了数万军队") is True
