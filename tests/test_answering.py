@@ -1064,6 +1064,7 @@ def test_a_failing_backend_fails_once_at_the_translation(sample_index, monkeypat
             raise ConnectionError("connection refused")
 
     monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (Failing(), None))
+    monkeypatch.setattr(rag.answering, "TRANSLATE_BELOW_MARGIN", 1.0)  # however sure the English ranking is
     ans = rag.answering.ask("How long did the Geneva talks last?", index=sample_index, llm="local",
                             config=sample_index.config.with_overrides(rank_in_chinese=True))
     assert Failing.calls == 1 and ans.llm == "extractive" and "local backend failed" in ans.fallback
@@ -1075,7 +1076,8 @@ def test_an_answer_about_the_talks_of_another_day_is_an_abstention(sample_index,
     Switzerland from the Geneva talks of the 21st; the sentence on January 10-13 names no place."""
     import rag.answering
 
-    ranked_in_chinese = sample_index.config.with_overrides(rank_in_chinese=True)  # as it was when found
+    monkeypatch.setattr(rag.answering, "TRANSLATE_BELOW_MARGIN", 1.0)  # translated, as it was when found
+    ranked_in_chinese = sample_index.config.with_overrides(rank_in_chinese=True)
     model = _PointingModel("瑞士日内瓦", "Switzerland [{n}]", "俄罗斯和北约在哪个城市举行了一次1月10日至13日的对话？")
     monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
     ans = rag.answering.ask("In which city were the January 10-13 dialogues between Russia and NATO held?",
@@ -1085,3 +1087,19 @@ def test_an_answer_about_the_talks_of_another_day_is_an_abstention(sample_index,
     ans = rag.answering.ask("In which city did Blinken and Lavrov meet on January 21?", index=sample_index,
                             llm="local", config=ranked_in_chinese)
     assert ans.llm == "local" and not ans.abstained and "Geneva" in ans.text
+
+
+def test_the_translation_is_asked_only_when_the_english_ranking_is_close(sample_index, monkeypatch):
+    """A question whose best sentence stands out is not translated: the extra call costs ~2 s."""
+    import rag.answering
+
+    asked = []
+    real = rag.answering.chinese_question
+    monkeypatch.setattr(rag.answering, "chinese_question", lambda *a, **k: asked.append(a[1]) or real(*a, **k))
+    config = sample_index.config.with_overrides(rank_in_chinese=True)
+    for question in ("How long did Lavrov's talks with Blinken in Geneva last?",
+                     "According to Lavrov, what are certain countries constantly politicising?"):
+        rag.answering.ask(question, index=sample_index, llm="local", config=config)
+    assert asked == ["According to Lavrov, what are certain countries constantly politicising?"]
+    rag.answering.ask("What is the capital of France?", index=sample_index, llm="local", config=config)
+    assert len(asked) == 1  # an abstention without the model is not translated either
