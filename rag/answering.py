@@ -39,6 +39,7 @@ from rag.citations import (
     SAYING,
     Passage,
     counts_the_same,
+    from_another_clause,
     han_bigram_recall,
     holds_another_role,
     names_missing,
@@ -386,6 +387,8 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
         return None, [], f"a yes to a question its sources answer with a negation: {raw[:60]!r}", negated.quote
     if any(holds_another_role(verified.text, question, c.quote) for c in verified.citations):
         return None, [], None, None  # "国防部长是谁？" answered with the 总统 of the same sentence (gu-08)
+    if all(from_another_clause(question, verified.text, c.quote) for c in verified.citations):
+        return None, [], None, None  # the place of the journalists' invitation for that of the talks (su-07)
     if of_another_country(verified.text, question, [c.quote for c in verified.citations]):
         return None, [], None, None  # "哪位德国官员？" answered with Ukraine's president (ou-06)
     if COUNT_QUESTION.search(question) and not gives_a_quantity(verified.text):

@@ -692,6 +692,34 @@ def holds_another_role(claim: str, question: str, quote: str) -> bool:
     return True
 
 
+def from_another_clause(question: str, answer: str, quote: str) -> bool:
+    """Whether a short Chinese `answer` to a where-question stands in `quote` only in clauses that share no word
+    with `question` beyond the place itself: it is the place of something else the sentence tells. Asked in
+    which city the US delegation held its talks on the 2nd, the model answered 库皮扬斯克 from "...普京在2日,
+    即美代表团访俄商讨“和平计划”当日,向...外国记者发出访问红军城和库皮扬斯克的邀请" (holdout10 su-07).
+
+    >>> q = "2日美国代表团是在俄罗斯哪座城市同俄方举行“和平计划”会谈的？"
+    >>> from_another_clause(q, "库皮扬斯克[1]", "普京在2日,即美代表团访俄当日,向外国记者发出访问库皮扬斯克的邀请")
+    True
+    >>> from_another_clause("美俄外长在哪里会谈？", "日内瓦[1]", "布林肯和拉夫罗夫21日在瑞士日内瓦举行会谈,并交换意见")
+    False
+    """
+    from rag.extractive import _QUESTION_WORDS, answer_types
+    from vectorstore.keyword import tokenize
+
+    bare = re.sub(r"[\s。.！!？?]+$", "", MARKER.sub("", answer)).strip()
+    if "ns" not in answer_types(question) or not _mostly_han(question) or not bare or len(bare) > 10 \
+            or re.search(r"[，,、和与及]", bare):
+        return False
+    keywords = {t for t in tokenize(question) if len(t) >= 2 and t not in _QUESTION_WORDS}
+    holding = [clause for clause in re.split(r"[，,；;。：:]", quote) if bare in clause]
+    for clause in holding:
+        rest = clause.replace(bare, " ")
+        if len(re.sub(r"\W", "", rest)) < 4 or keywords & set(tokenize(rest)):
+            return False  # a clause that is little more than the place tells nothing
+    return bool(holding)
+
+
 def of_another_country(claim: str, question: str, quotes: list[str] = ()) -> bool:
     """Whether `claim` answers "哪位<country>官员？" (or "<country>方哪位官员？") only with people titled as
     another country's, in the claim or, for a bare name, where its supporting `quotes` title it: asked

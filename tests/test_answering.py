@@ -1103,3 +1103,19 @@ def test_the_translation_is_asked_only_when_the_english_ranking_is_close(sample_
     assert asked == ["According to Lavrov, what are certain countries constantly politicising?"]
     rag.answering.ask("What is the capital of France?", index=sample_index, llm="local", config=config)
     assert len(asked) == 1  # an abstention without the model is not translated either
+
+
+def test_a_place_from_a_clause_about_something_else_is_an_abstention(sample_index, monkeypatch):
+    """holdout10 su-07 (unanswerable): the report never says in which city the US delegation met the Russians
+    on the 2nd; the model answered 库皮扬斯克, the town Putin invited foreign journalists to that day."""
+    import rag.answering
+
+    monkeypatch.setattr(rag.answering, "_load_model",
+                        lambda config, backend: (_PointingModel("库皮扬斯克", "库皮扬斯克[{n}]"), None))
+    ans = rag.answering.ask("2日美国代表团是在俄罗斯哪座城市同俄方举行“和平计划”会谈的？", index=sample_index,
+                            llm="local")
+    assert ans.abstained and not ans.citations
+    monkeypatch.setattr(rag.answering, "_load_model",
+                        lambda config, backend: (_PointingModel("瑞士日内瓦", "日内瓦[{n}]"), None))
+    ans = rag.answering.ask("美俄外长在哪里会谈？", index=sample_index, llm="local")
+    assert not ans.abstained and "日内瓦" in ans.text

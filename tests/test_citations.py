@@ -422,3 +422,21 @@ def test_a_year_is_not_a_count_of_what_follows_it():
     claim = "Bilateral trade cited in their September 2020 talks in Moscow was $1.2 trillion [1]."
     assert counts_the_same(claim, dateline) is False
     assert counts_the_same("Russia massed about 300,000 troops [1].", "俄罗斯在乌克兰附近集结了数万军队") is True
+
+
+@pytest.mark.parametrize("question, answer, quote, other", [
+    ("2日美国代表团是在俄罗斯哪座城市同俄方举行“和平计划”会谈的？", "库皮扬斯克[1]",
+     "俄总统普京在2日,即美代表团访俄商讨“和平计划”当日,向包括乌克兰记者在内的外国记者发出访问红军城和库皮扬斯克的邀请",
+     True),  # holdout10 su-07
+    ("鲁比奥缺席布鲁塞尔北约外长会那天人在哪里？", "美国[1]",
+     "然而一直积极推进“和平计划”的美国,却罕见缺席", True),  # holdout9 ru-08
+    ("美俄外长在哪里会谈？", "日内瓦[1]",
+     "新华社日内瓦1月21日电 美国国务卿布林肯和俄罗斯外交部长拉夫罗夫21日在瑞士日内瓦举行会谈", False),
+    ("俄方认为不提及哪个问题就无法解决危机？", "领土问题[1]",
+     "双方讨论了领土问题,但没有达成一致", False),  # no place is asked
+    ("北约外长会在哪里举行？", "布鲁塞尔[1]", "北约外长会3日在布鲁塞尔如期举行", False),
+])
+def test_a_place_is_judged_by_the_clause_that_gives_it(question, answer, quote, other):
+    from rag.citations import from_another_clause
+
+    assert from_another_clause(question, answer, quote) is other
