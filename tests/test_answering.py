@@ -1030,22 +1030,20 @@ def test_an_english_question_is_translated_by_the_local_model(sample_index):
 ])
 def test_an_english_questions_translation_ranks_its_answer_first(sample_index, question, translation, evidence):
     """The translations are the local model's own, as `chinese_question` gave them in the memoized runs."""
-    from rag.answering import CANDIDATE_HITS, TRANSLATED_HITS
+    from rag.answering import CANDIDATE_HITS, ranked_with_translation
     from rag.extractive import rank_sentences
     from rag.prompting import build_passages
 
+    hits = sample_index.search(question, k=CANDIDATE_HITS)
+    vector = sample_index.embed_answer_query(question)
+    views = [sample_index.sentence_vectors(h.chunk_id) for h in hits]
+
     def best(translated):
-        hits = sample_index.search(question, k=CANDIDATE_HITS)
-        vector = sample_index.embed_answer_query(question)
         if translated:
-            hits += [h for h in sample_index.search(translation, k=TRANSLATED_HITS)
-                     if h.chunk_id not in {x.chunk_id for x in hits}]
-            vector = vector + sample_index.embed_answer_query(translation)
-            vector = vector / np.linalg.norm(vector)
-        views = [sample_index.sentence_vectors(h.chunk_id) for h in hits]
-        ranked = rank_sentences(question, vector, build_passages(hits, views, vector, 600),
-                                translation=translation if translated else None)
-        return ranked[0].text
+            return ranked_with_translation(sample_index, question, translation, hits, vector, sample_index.config,
+                                           None, None)[0].text
+        passages = build_passages(hits, views, vector, sample_index.config.prompt_chars)
+        return rank_sentences(question, vector, passages)[0].text
 
     assert evidence not in best(False)
     assert evidence in best(True)
