@@ -161,7 +161,7 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
     # whether to answer at all is judged on these scores: the bars were set on them
     if _answerable(ranked, passages, question_vector, language, config,
                    MODEL_MIN_SCORE if model is not None else MIN_SCORE):
-        judged = ranked[0].score
+        judged_score = ranked[0].score  # the English ranking's, also after a translation
         if (language == "en" and model is not None and config.rank_in_chinese and len(ranked) > 1
                 and ranked[0].score - ranked[1].score < TRANSLATE_BELOW_MARGIN):
             try:
@@ -182,7 +182,7 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
             if problem:
                 fallback = f"{backend} backend failed ({problem}); answered extractively"
                 model = None
-            elif text is None and judged >= MIN_SCORE[language]:
+            elif text is None and judged_score >= MIN_SCORE[language]:
                 span = second_look(model, asked, ranked[0].text, timings)
                 if span:
                     fallback = (f"{backend} backend gave no answer it could support; asked about the best sentence "
@@ -238,9 +238,7 @@ def withdrawal(standalone: str, asked: str, language: str, text: str, citations:
         return "the day given is the day someone spoke of it"
     if lacks_the_day(asked, text):
         return "the question asks for the day, it gives none"
-    days = asked_dates(asked)
-    if days and citations and all(_DAY_IN_QUOTE.search(c.quote) and not any(d.search(c.quote) for d in days)
-                                  for c in citations):  # the talks of the 21st for those of January 10-13
+    if citations and of_another_day(asked, [c.quote for c in citations]):
         return "its sentence is about another day"
     unsaid = quoted_unsaid(asked, [(c.quote, c.title) for c in citations])
     if unsaid:  # the words the question quotes stand in no cited sentence: about another statement
@@ -549,9 +547,6 @@ _DAY = re.compile(r"\d{1,2}\s*[日号]|[一二三四五六七八九十]{1,3}[日
                   rf"\b(?:{'|'.join(WEEKDAYS)}|today|yesterday|tomorrow|the same day|the next day|that day)\b", re.I)
 
 
-_DAY_IN_QUOTE = re.compile(r"(?<!\d)\d{1,2}日|周[一二三四五六日]|星期[一二三四五六日天]")
-
-
 def lacks_the_day(question: str, answer: str) -> bool:
     """Whether `question` asks for the day (几号, 哪天, "on what date") and `answer` names none: "2022年12月" for
     "...具体是在12月几号公布的？" only restates the month the question gives (holdout10 su-05, unanswerable).
@@ -567,6 +562,20 @@ def lacks_the_day(question: str, answer: str) -> bool:
 
 
 _CHINESE_DATE = re.compile(r"(?:\d+月)?\d+日|周[一二三四五六日]|星期[一二三四五六日天]")
+
+
+def of_another_day(question: str, quotes: list[str]) -> bool:
+    """Whether `question` names a day (`rag.crosslingual.asked_dates`) and every quote dates what it tells to
+    other days: asked where the dialogues of January 10-13 were held, the model answered Switzerland from the
+    sentence on the Geneva talks of the 21st (holdout8 qu-05). A quote that names no day is not judged.
+
+    >>> q = "In which city were the January 10-13 dialogues between Russia and NATO held?"
+    >>> of_another_day(q, ["布林肯和拉夫罗夫21日在瑞士日内瓦举行会谈"]), of_another_day(q, ["本月10日至13日举行对话"])
+    (True, False)
+    """
+    days = asked_dates(question)
+    return bool(days) and all(_CHINESE_DATE.search(quote) and not any(day.search(quote) for day in days)
+                              for quote in quotes)
 
 
 def dates_the_saying(question: str, answer: str, quote: str) -> bool:

@@ -91,8 +91,8 @@ class Config:
     # Prompt budget: characters of passage text given to the LLM (prompt tokens dominate latency).
     prompt_chars: int = 300
     prompt_passages: int = 4  # of the top_k hits, how many the LLM sees (all are in Answer.contexts)
-    # Rank the sentences an English question's model reads with its Chinese translation too (one more model
-    # call, rag.answering.chinese_question): more English answers right, about 3 s more per English question.
+    # Rank the sentences the model reads for an English question with its Chinese translation too when the best
+    # are close (one more model call, ~2 s; rag.answering.chinese_question): more English answers right.
     rank_in_chinese: bool = False
     # Abstain without generating when no passage sentence is at least this similar to the question
     # (for English questions over Chinese text, 0.11 lower: cross-lingual cosines are lower).
