@@ -53,7 +53,7 @@ from rag.citations import (
 from rag.cloze import fill_gap, squeezed
 from rag.config import Config
 from rag.conversation import context_prepended, standalone_question
-from rag.crosslingual import IRREGULAR_VERBS, MONTHS, WEEKDAYS, asked_dates, asked_kind
+from rag.crosslingual import IRREGULAR_VERBS, asked_dates, asked_kind, names_a_day
 from rag.extractive import COUNT_QUESTION, MIN_SCORE, ExtractedSentence, answer_types, rank_sentences, template_answer
 from rag.index import Index, open_index
 from rag.language import detect_language, is_in_language, slipped_chinese
@@ -543,8 +543,7 @@ def speaks_of_the_asked_future(question: str, quotes: list[str]) -> bool:
 _ASKS_DAY = re.compile(r"几号|几日|哪一?天|哪日|具体日期|什么日子|\b(?:what|which) (?:date|day)\b", re.I)
 _DAY = re.compile(r"\d{1,2}\s*[日号]|[一二三四五六七八九十]{1,3}[日号]|周[一二三四五六日]|星期[一二三四五六日天]|"
                   r"[当次同翌前昨今明]天|[当次同翌]日|\b\d{1,2}(?:st|nd|rd|th)\b|"
-                  rf"\b(?:{'|'.join(MONTHS)})\s+\d{{1,2}}\b|\b\d{{1,2}}\s+(?:{'|'.join(MONTHS)})\b|"
-                  rf"\b(?:{'|'.join(WEEKDAYS)}|today|yesterday|tomorrow|the same day|the next day|that day)\b", re.I)
+                  r"\b(?:today|yesterday|tomorrow|the same day|the next day|that day)\b", re.I)
 
 
 def lacks_the_day(question: str, answer: str) -> bool:
@@ -558,7 +557,8 @@ def lacks_the_day(question: str, answer: str) -> bool:
     >>> lacks_the_day("When did they meet?", "In January 2022 [1]")
     False
     """
-    return bool(_ASKS_DAY.search(question)) and not _DAY.search(MARKER.sub("", answer))
+    answer = MARKER.sub("", answer)
+    return bool(_ASKS_DAY.search(question)) and not (_DAY.search(answer) or names_a_day(answer))
 
 
 _CHINESE_DATE = re.compile(r"(?:\d+月)?\d+日|周[一二三四五六日]|星期[一二三四五六日天]")

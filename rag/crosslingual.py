@@ -104,6 +104,15 @@ def asked_dates(question: str) -> list[re.Pattern]:
     return found
 
 
+def names_a_day(text: str) -> bool:
+    """Whether English `text` names a day: "the 2nd", "January 21", "21 January", a weekday.
+
+    >>> names_a_day("On January 21 [1]."), names_a_day("In January 2022 [1].")
+    (True, False)
+    """
+    return bool(_DAY_OF_MONTH.search(text) or _WEEKDAY.search(text))
+
+
 MONTHS = "january february march april may june july august september october november december".split()
 WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 _DAY_OF_MONTH = re.compile(r"\bthe\s+(\d{1,2})(?:st|nd|rd|th)\b|\b(?:" + "|".join(MONTHS) + r")\s+(\d{1,2})\b"
