@@ -627,9 +627,33 @@ def echoes_question(question: str, answer: str) -> bool:
     text = re.sub(r"['’]s\b", "", MARKER.sub("", answer))
     if len(re.findall(r"[\u4e00-\u9fff]", text)) >= 8:
         return han_bigram_recall(text, question) >= 0.9
+    if _names_only_the_asked(question, text):
+        return True  # what the question already names: "把什么责任推卸给俄罗斯？" answered "俄罗斯" (holdout11 t-15)
     # Chinese words copied from the passage into an English answer are its answer
     within, english_words = _within_question(question, text)
     return within and english_words >= 4
+
+
+def _names_only_the_asked(question: str, text: str) -> bool:
+    """Whether short `text` is nothing but words `question` itself names, in its order, and the question offers no
+    choice ("日内瓦还是莫斯科？") and asks no yes or no.
+
+    >>> _names_only_the_asked("普京称，欧洲试图把什么责任推卸给俄罗斯？", "俄罗斯。")
+    True
+    >>> _names_only_the_asked("What did Putin say Europe wants to blame on Russia?", "Russia.")
+    True
+    >>> _names_only_the_asked("在日内瓦还是莫斯科？", "日内瓦"), _names_only_the_asked("Who met Lavrov?", "Blinken")
+    (False, False)
+    >>> _names_only_the_asked("俄方是否同意？", "是"), _names_only_the_asked("Who is in the US delegation?", "us")
+    (False, False)
+    """
+    if _CHOICE.search(question):
+        return False
+    if re.search(r"[\u4e00-\u9fff]", text):
+        bare = re.sub(r"[\W_]", "", text)
+        return bool(bare) and bare in re.sub(r"[\W_]", "", question)
+    words = re.findall(r"[A-Za-z0-9]+", text)
+    return bool(words) and re.search(r"\b" + r"\W+".join(words) + r"\b", question) is not None
 
 
 def _within_question(question: str, text: str) -> tuple[bool, int]:
@@ -644,10 +668,10 @@ def _within_question(question: str, text: str) -> tuple[bool, int]:
     """
     asked = {_stem(w) for w in re.findall(r"[a-z0-9]+", question.lower())}
     restated = [run for run in NAME_RUN.findall(text) if _stem(run.split()[-1].lower()) in asked]
-    words = [_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())]
+    words = re.findall(r"[a-z0-9]+", text.lower())
     asked |= {_stem(w) for run in restated for w in re.findall(r"[a-z0-9]+", run.lower())}
     within = all(ch in question for ch in re.findall(r"[\u4e00-\u9fff]", text)) and all(
-        w in asked or w in _FILLER for w in words)
+        _stem(w) in asked or w in _FILLER for w in words)
     return within, len(words)
 
 
@@ -673,12 +697,13 @@ def repeats_the_excluded(question: str, answer: str) -> bool:
 def _stem(word: str) -> str:
     """A crude English stem, enough to see a restated question: "said"/"say", "valued"/"values" (a003-08).
 
-    >>> [_stem(w) for w in ("said", "says", "valued", "values", "held", "talks", "was")]
-    ['say', 'say', 'valu', 'valu', 'hold', 'talk', 'was']
+    >>> [_stem(w) for w in ("said", "says", "valued", "values", "held", "talks", "was", "aims", "aim")]
+    ['say', 'say', 'valu', 'valu', 'hold', 'talk', 'was', 'aim', 'aim']
     """
     word = _IRREGULAR.get(word, word)
     for suffix in ("ing", "ed", "es", "s", "d"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+        kept = 3 if suffix == "s" and not word.endswith(("ss", "us", "is")) else 4  # "aims", not "was"
+        if len(word) - len(suffix) >= kept and word.endswith(suffix):
             return word[: -len(suffix)]
     return word
 
@@ -686,6 +711,7 @@ def _stem(word: str) -> str:
 _IRREGULAR = IRREGULAR_VERBS | {"says": "say"}
 
 
+_CHOICE = re.compile(r"还是|或者|是否|吗|\bor\b|\bwhether\b")
 _FILLER = frozenset("the a an of to in on at by for with and is are was were be been did does do that this it its "
                     "they their according article articles source sources".split())
 

@@ -18,6 +18,8 @@ the 125 Chinese questions, all answerable; the gap holds the expected answer for
 ('有序', '两国经济社会生活正在有序恢复', 1)
 >>> fill_gap("普京说已经做好了在什么时候应对欧洲发动战争的准备？", ["但也做好了“现在”应对欧洲发动战争的准备。"]).words
 '现在'
+>>> fill_gap("欧洲试图把什么责任推卸给俄罗斯？", ["并希望通过这种方式将乌克兰和平进程崩溃的责任推卸给俄罗斯。"]).clause
+'并希望通过这种方式将乌克兰和平进程崩溃的责任推卸给俄罗斯'
 >>> fill_gap("谁宣布俄军控制了红军城？", ["俄罗斯国防部1日宣布,俄军已经控制顿涅茨克地区的红军城。"]) is None
 True
 """
@@ -35,6 +37,9 @@ MAX_ANCHOR = 12
 MAX_GAP = 16
 _CLAUSE_BREAK = re.compile(r"[，。,；;！？!?]")
 _QUOTES = "“”‘’\"'「」『』"
+# one character for another where both say the same: 把 and 将 before an object ("把什么责任推卸给" for
+# "将...的责任推卸给", holdout11 t-15)
+_SAME_WORD = str.maketrans("把", "将")
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ class Gap:
 
 def fill_gap(question: str, sentences: list[str]) -> Gap | None:
     """The best-anchored gap any of `sentences` leaves where `question` has its question word, or None."""
-    asked = squeezed(question).rstrip("？?。")
+    asked = squeezed(question).rstrip("？?。").translate(_SAME_WORD)
     best: Gap | None = None
     for word in QUESTION_WORD.finditer(asked):
         starts = {word.start(), word.start() + (asked[word.start()] in "在于")}  # with and without the preposition
@@ -64,10 +69,11 @@ def _gap_in(before: str, after: str, sentence: str, index: int) -> Gap | None:
     """The gap with the longest anchors: a prefix of `after` (>= 2 characters) in `sentence`, and before it,
     with at most `MAX_GAP` characters and no clause break between, a suffix of `before` (>= 1)."""
     best = None
+    matched = sentence.translate(_SAME_WORD)  # the same length: its positions are the sentence's
     for right in range(min(len(after), MAX_ANCHOR), 1, -1):
-        for found in re.finditer(re.escape(after[:right]), sentence):
+        for found in re.finditer(re.escape(after[:right]), matched):
             for left in range(min(len(before), MAX_ANCHOR), 0, -1):
-                start = sentence.rfind(before[-left:], 0, found.start())
+                start = matched.rfind(before[-left:], 0, found.start())
                 if start < 0:
                     continue
                 start += left

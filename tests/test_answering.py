@@ -965,6 +965,15 @@ def test_the_extractive_backend_quotes_the_gap_clause_too(sample_index):
      "statement [1].", False),
     ("Which Ukrainian officials did Blinken meet in Kyiv?", "Blinken met Ukrainian President Volodymyr Zelensky in "
      "Kyiv [1].", False),
+    # holdout11 t-09: "aims" is the question's "aim"
+    ("According to Wang Yi, what does China's Global Data Security Initiative aim to advance jointly with all "
+     "parties?", "According to Wang Yi, China's Global Data Security Initiative aims to advance jointly with all "
+     "parties [1].", True),
+    # holdout11 t-15: a short answer naming only what the question names; unless the question offers a choice
+    ("普京称，欧洲试图借修改和平计划把什么责任推卸给俄罗斯？", "俄罗斯[1]", True),
+    ("What responsibility did Putin say Europe wants to shift onto Russia?", "Russia [1].", True),
+    ("美俄外长会谈在日内瓦还是莫斯科举行？", "日内瓦[1]", False),
+    ("Were the talks held in Geneva or in Moscow?", "Geneva [1].", False),
 ])
 def test_an_answer_restating_the_question_names_in_full_is_an_echo(question, answer, echoed):
     from rag.answering import echoes_question

@@ -27,6 +27,10 @@ def test_the_words_where_the_question_asks_are_the_gap_and_its_clause_is_quoted(
      "拉夫罗夫和布林肯当天均表示,俄美将继续保持外交接触,并在做好充分准备的情况下随时举行各个层级的外交磋商。",
      "做好充分准备的"),
     ("普京定于哪一天出席北京冬奥会开幕式？", "普京定于2月4日出席北京冬奥会开幕式，由于军事集结。", "2月4日"),
+    # holdout11 t-15: the question's 把 is the sentence's 将
+    ("普京称，欧洲试图借修改和平计划把什么责任推卸给俄罗斯？",
+     "他表示,欧洲的目的是阻挠和平进程,并希望通过这种方式将乌克兰和平进程崩溃的责任推卸给俄罗斯。",
+     "乌克兰和平进程崩溃的"),
 ])
 def test_gaps_found(question, sentence, words):
     assert fill_gap(question, [sentence]).words == words
