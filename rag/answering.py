@@ -46,6 +46,7 @@ from rag.citations import (
     of_another_country,
     quoted_unsaid,
     source_text,
+    talks_of_other_sides,
     unsupported_numbers,
     verify_citations,
     years_unmentioned,
@@ -240,6 +241,8 @@ def withdrawal(standalone: str, asked: str, language: str, text: str, citations:
         return "the question asks for the day, it gives none"
     if citations and of_another_day(asked, [c.quote for c in citations]):
         return "its sentence is about another day"
+    if citations and talks_of_other_sides(asked, [(c.quote, c.title) for c in citations]):
+        return "its sentence is about the talks of other sides"
     unsaid = quoted_unsaid(asked, [(c.quote, c.title) for c in citations])
     if unsaid:  # the words the question quotes stand in no cited sentence: about another statement
         return f"its sentence does not say “{unsaid[0]}”"

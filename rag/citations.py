@@ -809,6 +809,56 @@ def quoted_unsaid(question: str, quotes: list[tuple[str, str | None]]) -> list[s
             if _mostly_han(phrase) and not any(re.sub(r"\s+", "", phrase) in text for text in said)]
 
 
+def talks_of_other_sides(question: str, quotes: list[tuple[str, str | None]]) -> bool:
+    """Whether `question` asks about the talks of two sides ("the US-Ukraine talks", "美俄外长会谈") and every
+    cited sentence, or where it names no pair its article's title, is about the talks of another pair; `quotes`
+    are (cited sentence, article title) pairs. Asked how long the US-Ukraine talks in Geneva lasted, the 90
+    minutes of the US-Russia foreign ministers' talks there were quoted (holdout11 tu-03).
+
+    >>> q = "How many hours did the US-Ukraine talks in Geneva last?"
+    >>> talks_of_other_sides(q, [("此次会谈是应美方提议举行的,持续了约90分钟。", "美俄外长在日内瓦举行会谈")])
+    True
+    >>> talks_of_other_sides("How long did the talks between Russia and the US last?",
+    ...                      [("此次会谈持续了约90分钟。", "美俄外长在日内瓦举行会谈")])
+    False
+    >>> talks_of_other_sides("中俄外长会谈在哪里举行？", [("俄美会谈持续了5小时", None)])
+    True
+    >>> talks_of_other_sides("How long did the talks last?", [("此次会谈持续了约90分钟。", "美俄外长在日内瓦举行会谈")])
+    False
+    """
+    asked = _talking_sides(question)
+    if not asked:
+        return False
+    sides = [_talking_sides(quote) or _talking_sides(title or "") for quote, title in quotes]
+    return bool(sides) and all(found and found != asked for found in sides)
+
+
+_SHORT_SIDE = "美俄乌中德法英印欧"
+_CHINESE_PAIR = re.compile(f"([{_SHORT_SIDE}])([{_SHORT_SIDE}])(?:两国)?(?:外长|总统|元首|领导人|代表团|会谈|谈判|磋商|"
+                           "通话|会晤|首脑)")
+_ENGLISH_SIDE = {"us": "美", "u.s.": "美", "american": "美", "america": "美", "united states": "美", "russia": "俄",
+                 "russian": "俄", "ukraine": "乌", "ukrainian": "乌", "china": "中", "chinese": "中", "sino": "中",
+                 "germany": "德", "german": "德", "france": "法", "french": "法", "uk": "英", "british": "英",
+                 "india": "印", "indian": "印", "eu": "欧"}
+_SIDE_WORD = "|".join(re.escape(w) for w in sorted(_ENGLISH_SIDE, key=len, reverse=True))
+_ENGLISH_PAIR = re.compile(
+    rf"\b({_SIDE_WORD})\s*[-–/]\s*({_SIDE_WORD})\s+(?:\w+\s+)?(?:talks|meeting|negotiations|dialogue|summit|"
+    rf"consultations|phone call|call)\b|\b(?:talks|meeting|negotiations|call) between (?:the )?({_SIDE_WORD}) and "
+    rf"(?:the )?({_SIDE_WORD})\b", re.I)
+
+
+def _talking_sides(text: str) -> frozenset[str] | None:
+    """The two sides whose talks `text` names first, as short Chinese forms ({"美", "俄"}), or None."""
+    found = _CHINESE_PAIR.search(text)
+    if found:
+        return frozenset(found.groups()) if found.group(1) != found.group(2) else None
+    found = _ENGLISH_PAIR.search(text)
+    if found:
+        pair = [_ENGLISH_SIDE[word.lower()] for word in found.groups() if word]
+        return frozenset(pair) if pair[0] != pair[1] else None
+    return None
+
+
 def names_missing(question: str, article: str) -> list[str]:
     """The names of `question` that the `article` it is answered from never mentions: the answer is about
     something else ("How long did the Moscow talks last?" answered from an article on the Geneva talks,

@@ -440,3 +440,28 @@ def test_a_place_is_judged_by_the_clause_that_gives_it(question, answer, quote, 
     from rag.citations import from_another_clause
 
     assert from_another_clause(question, answer, quote) is other
+
+
+GENEVA_TITLE = "美俄外长在日内瓦举行会谈"
+
+
+@pytest.mark.parametrize("question, quotes, other", [
+    # holdout11 tu-03: the US-Russia talks' 90 minutes for the US-Ukraine talks
+    ("How many hours did the US-Ukraine talks in Geneva that produced the 20-point document last?",
+     [("拉夫罗夫在记者会上说,此次“有益和坦诚的”会谈是应美方提议举行的,持续了约90分钟。", GENEVA_TITLE)], True),
+    ("How long did the U.S.-Russian talks in Geneva last?", [("此次会谈持续了约90分钟。", GENEVA_TITLE)], False),
+    ("How long did the talks between the US and Russia last?", [("此次会谈持续了约90分钟。", GENEVA_TITLE)], False),
+    # the sentence's own pair goes before its title's
+    ("美乌会谈持续了多久？", [("美乌代表团会谈持续了约4小时。", GENEVA_TITLE)], False),
+    ("美俄外长会谈持续了多久？", [("美乌代表团会谈持续了约4小时。", GENEVA_TITLE)], True),
+    # no pair asked, or none cited: nothing to judge
+    ("How long did the Geneva talks last?", [("此次会谈持续了约90分钟。", GENEVA_TITLE)], False),
+    ("How long did the US-Ukraine talks last?",
+     [("会谈持续时长:近5个小时;", "美与俄乌分头谈“和平计划” 却缺席北约外长会")], False),
+    # one cited sentence about the asked pair is enough
+    ("美俄外长会谈持续了多久？", [("美乌会谈持续了约4小时。", None), ("俄美外长会谈持续了约90分钟。", None)], False),
+])
+def test_talks_of_another_pair_of_sides_do_not_answer(question, quotes, other):
+    from rag.citations import talks_of_other_sides
+
+    assert talks_of_other_sides(question, quotes) is other
