@@ -55,7 +55,15 @@ from rag.cloze import fill_gap, squeezed
 from rag.config import Config
 from rag.conversation import context_prepended, standalone_question
 from rag.crosslingual import IRREGULAR_VERBS, asked_dates, asked_kind, names_a_day
-from rag.extractive import COUNT_QUESTION, MIN_SCORE, ExtractedSentence, answer_types, rank_sentences, template_answer
+from rag.extractive import (
+    COUNT_QUESTION,
+    MIN_SCORE,
+    ExtractedSentence,
+    answer_types,
+    has_answer_type,
+    rank_sentences,
+    template_answer,
+)
 from rag.index import Index, open_index
 from rag.language import detect_language, is_in_language, slipped_chinese
 from rag.prompting import (
@@ -478,8 +486,10 @@ def second_look(model, question: str, sentence: str, timings: dict[str, float] |
             timings["second_look_s"] = _since(tick)
     span = reply.strip().splitlines()[0].strip() if reply.strip() else ""
     span = re.sub(r"^(?:答案|答|原文词语|原文)[:：]\s*", "", span).strip("“”\"「」'。.，,；; ")
-    if not span or span == NO_SPAN or _ABSTENTION.search(span):
-        return None
+    if not span or span == NO_SPAN or _ABSTENTION.search(span) or _names_only_the_asked(question, span):
+        return None  # nothing, or only what the question names: "乌军" for "乌军哪支部队？" (holdout12 vu-08)
+    if not has_answer_type(span, answer_types(question)):
+        return None  # not what is asked: "20点" for "On what date...?" (holdout12 vu-03)
     return span if squeezed(span) in squeezed(sentence) else None
 
 

