@@ -31,6 +31,10 @@ def test_the_words_where_the_question_asks_are_the_gap_and_its_clause_is_quoted(
     ("普京称，欧洲试图借修改和平计划把什么责任推卸给俄罗斯？",
      "他表示,欧洲的目的是阻挠和平进程,并希望通过这种方式将乌克兰和平进程崩溃的责任推卸给俄罗斯。",
      "乌克兰和平进程崩溃的"),
+    # holdout12 v-12: the question ends in its question word; the clause goes on to its break
+    ("2020年9月莫斯科会谈中，王毅说中俄要在常态化疫情防控中探讨加强合作的什么？",
+     "双方要继续紧密协作,再接再厉加强疫情联防联控,在常态化疫情防控中探讨加强合作的新办法,建立两国人员货物跨境流动便利化安排。",
+     "新办法"),
 ])
 def test_gaps_found(question, sentence, words):
     assert fill_gap(question, [sentence]).words == words
@@ -42,6 +46,7 @@ def test_gaps_found(question, sentence, words):
     ("美俄外长在哪里举行会谈？", "美俄外长在日内瓦,俄方举行会谈。"),  # a clause break inside
     ("会谈在哪里举行？", "会谈在日内瓦举行。"),  # anchors too short to tell a copied sentence from a common phrase
     ("他说俄方怎样配合？", PENINSULA),  # 俄方 + 配合: four characters could come from any sentence
+    ("王毅说中俄要探讨加强合作的什么？", "在常态化疫情防控中探讨加强合作的新办法。"),  # a tail anchor of 9: too short
 ])
 def test_no_gap(question, sentence):
     assert fill_gap(question, split_sentences(sentence)) is None
