@@ -60,6 +60,7 @@ from rag.extractive import (
     MIN_SCORE,
     ExtractedSentence,
     answer_types,
+    full_name_sentence,
     has_answer_type,
     rank_sentences,
     template_answer,
@@ -168,8 +169,9 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
     tick = time.perf_counter()
     text, citations = None, []
     # whether to answer at all is judged on these scores: the bars were set on them
-    if _answerable(ranked, passages, question_vector, language, config,
-                   MODEL_MIN_SCORE if model is not None else MIN_SCORE):
+    named = full_name_sentence(asked, ranked)  # asked for a first name: the sentence with the name in full
+    if named or _answerable(ranked, passages, question_vector, language, config,
+                            MODEL_MIN_SCORE if model is not None else MIN_SCORE):
         judged_score = ranked[0].score  # the English ranking's, also after a translation
         if (language == "en" and model is not None and config.rank_in_chinese and len(ranked) > 1
                 and ranked[0].score - ranked[1].score < TRANSLATE_BELOW_MARGIN):
@@ -191,6 +193,10 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
             if problem:
                 fallback = f"{backend} backend failed ({problem}); answered extractively"
                 model = None
+            elif text is None and named:
+                fallback = (f"{backend} backend gave no answer it could support; the question asks for a first name, "
+                            f"and a sentence writes the name in full: the sentence is quoted")
+                model, pointed = None, named.text
             elif text is None and judged_score >= MIN_SCORE[language]:
                 span = second_look(model, asked, ranked[0].text, timings)
                 if span:
@@ -198,6 +204,7 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
                                 f"alone, it picked out “{span}”: the sentence is quoted")
                     model, pointed = None, None
         if model is None:  # the best sentence; or the sentence, or best of the passage, the model pointed at
+            pointed = pointed or (named.text if named else None)
             best = next((c for c in ranked if pointed in (c.text, c.passage.hit.chunk_id)), ranked[0])
             text, citations = _extract(best, language)
     gap = fill_gap(standalone, [c.text for c in ranked]) if language == "zh" else None

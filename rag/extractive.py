@@ -206,6 +206,40 @@ def best_sentence(question: str, question_vector: np.ndarray, passages: list[Pas
     return ranked[0] if ranked else None
 
 
+def full_name_sentence(question: str, ranked: list[ExtractedSentence]) -> ExtractedSentence | None:
+    """For "What is the first name of Kuleba?": the best-ranked sentence that writes the named person in full,
+    given name and surname joined by "·" (德米特罗·库莱巴), or None. Chinese news gives a foreigner's full name
+    at first mention; the 1.5B model, asked for the first name in English, wrote "Kuleba" or NOT FOUND (holdout11
+    t-03, holdout12 v-03). The surname is found by its sound (`rag.transliteration.sounding_spans`).
+
+    >>> from rag.citations import Passage
+    >>> from rag.schema import Hit
+    >>> text = "他将在基辅会见乌克兰外长德米特罗·库莱巴。"
+    >>> passage = Passage(1, Hit("d#0", "d.txt", "t", None, None, text, 1.0), text, [text], np.ones((1, 2)))
+    >>> sentence = ExtractedSentence(passage, 0, 0.9)
+    >>> full_name_sentence("What is the first name of Foreign Minister Kuleba?", [sentence]) is sentence
+    True
+    >>> full_name_sentence("What is the title of Kuleba?", [sentence]) is None
+    True
+    """
+    if not _FIRST_NAME.search(question):
+        return None
+    from rag.citations import NAME_RUN
+    from rag.transliteration import judged, sounding_spans
+
+    names = [word for run in NAME_RUN.findall(question) for word in run.split() if judged(word)]
+    for candidate in ranked:
+        for name in names:
+            if any(start > 1 and candidate.text[start - 1] in _NAME_DOTS
+                   for start, _ in sounding_spans(name, candidate.text)):
+                return candidate
+    return None
+
+
+_FIRST_NAME = re.compile(r"\b(?:first|given|christian) name\b", re.I)
+_NAME_DOTS = "·•・."
+
+
 def template_answer(sentence: str, language: str, title: str | None, date: str | None) -> str:
     """The quoted sentence, framed in the question's language, cited as [1].
 

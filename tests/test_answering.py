@@ -909,6 +909,27 @@ def test_a_second_look_pick_must_be_new_and_of_the_asked_kind(sample_index, monk
     assert (span in ans.citations[0].quote and f"“{span}”" in ans.fallback) if quoted else ans.fallback is None
 
 
+@pytest.mark.parametrize("question, full_name", [
+    ("In the Al Jazeera report, what is the first name of Ukrainian Foreign Minister Kuleba?", "德米特罗·库莱巴"),
+    ("What is Secretary of State Blinken's first name as given in the Al Jazeera report?", "安东尼·布林肯"),
+    ("What is the first name of Russian presidential aide Ushakov?", None),  # 乌沙科夫: never written in full
+])
+def test_asked_for_a_first_name_the_sentence_writing_the_name_in_full_is_quoted(sample_index, monkeypatch,
+                                                                               question, full_name):
+    """holdout11 t-03, holdout12 v-03: the model wrote "Kuleba" or NOT FOUND; the extractive backend too quotes
+    the sentence with the full name."""
+    import rag.answering
+
+    model = _NotFoundModel("无")
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask(question, index=sample_index, llm="local")
+    if full_name is None:
+        assert ans.abstained and not ans.citations
+        return
+    assert not ans.abstained and full_name in ans.citations[0].quote and "first name" in ans.fallback
+    assert full_name in rag.answering.ask(question, index=sample_index, llm="extractive").citations[0].quote
+
+
 def test_a_quote_withdrawn_by_the_later_checks_says_so_in_the_fallback(sample_index, monkeypatch):
     """The chat UI showed "it picked out “莫斯科”: the sentence is quoted" above an abstention: the second look's
     quote, from the Wang Yi report, was then withdrawn because that article never names Baerbock. The fallback
