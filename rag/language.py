@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 
-_QUOTED = re.compile(r"[“\"「『《(（][^”\"」』》)）]*[”\"」』》)）]")
+# each kind of quote or bracket up to its own closing mark: a quote may hold brackets ("“...电(记者张骁)当地...”")
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|「[^」]*」|『[^』]*』|《[^》]*》|\([^)]*\)|（[^）]*）")
 
 
 def _is_han(ch: str) -> bool:
@@ -46,6 +47,8 @@ def is_in_language(answer: str, language: str) -> bool:
     >>> is_in_language('会谈持续了约90分钟 [1].', "en")
     False
     >>> is_in_language('The talks were held in 日内瓦 “日内瓦” [1].', "en")
+    True
+    >>> is_in_language('The article says: “莫斯科9月11日电(记者张骁)当地时间9月11日,王毅举行会谈。” [1]', "en")
     True
 
     Numbers and punctuation alone ("28[1]。") belong to no language, so they read as either.

@@ -18,6 +18,10 @@ def test_language_check_ignores_quotes_and_markers():
     # a bare number answers in any language ("美国提出的和平计划有多少点？" -> "28[1]")
     assert is_in_language("28[1]", "zh") and is_in_language("28 [1].", "en")
     assert not is_in_language("28 points [1].", "zh")
+    # holdout12 vu-05, extractive: a quoted dateline holding brackets is still quoted to its end
+    assert is_in_language("According to “王毅同俄罗斯外长拉夫罗夫举行会谈” (2020-09-12), the article says: "
+                          "“新华社莫斯科9月11日电(记者张骁 白雪骐)当地时间9月11日,国务委员兼外长王毅在莫斯科同"
+                          "俄罗斯外长拉夫罗夫举行会谈。” [1]", "en")
 
 
 def test_follow_up_detection():
