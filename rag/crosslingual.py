@@ -132,6 +132,11 @@ def translations(phrase: str, glosses: dict[str, list[tuple[str, bool]]] | None 
 
     >>> translations("brussels"), translations("countries")[:1], "讨论" in translations("discussed")
     (['布鲁塞尔'], ['国家'], True)
+
+    A noun in "-ness" also takes its adjective's words, which CC-CEDICT glosses more fully:
+
+    >>> "公平" in translations("fairness"), translations("fairness")[0]
+    (True, '公道')
     """
     glosses = gloss_index() if glosses is None else glosses
     for spelt in dict.fromkeys((phrase, american_spelling(phrase))):  # "neighbours" is glossed as "neighbor"
@@ -145,7 +150,10 @@ def translations(phrase: str, glosses: dict[str, list[tuple[str, bool]]] | None 
                 break
         if found:
             break
-    return [word for word, _ in found or []]
+    words = [word for word, _ in found or []]
+    if phrase.endswith("ness") and " " not in phrase and len(phrase) > 7:  # "fairness": 公道, and fair's 公平
+        words += [word for word in translations(phrase[:-4], glosses) if word not in words]
+    return words
 
 
 def american_spelling(phrase: str) -> str:

@@ -142,6 +142,19 @@ def test_new_words_in_a_row_are_checked_as_one_phrase():
     assert short_claim_support(claim, question, "今年正值二战胜利和欧盟成立75周年。") is None
 
 
+def test_a_noun_in_ness_is_found_by_its_adjectives_words_too():
+    """holdout13 w-15: CC-CEDICT glosses "fairness" only as 公道; the source says 公平正义."""
+    from rag.citations import short_claim_support
+
+    question = ("According to Wang Yi in the September 2020 Moscow talks, besides defending the victory of World War "
+                "II and the central role of the UN, what international principle were China and Russia upholding?")
+    claim = ("According to Wang Yi in the September 2020 Moscow talks, besides defending the victory of World War II "
+             "and the central role of the UN, China and Russia were upholding international fairness and justice.")
+    source = "两国携手捍卫二战胜利成果,维护联合国核心地位,坚持国际公平正义,为动荡不定的国际形势注入更多稳定力量。"
+    assert short_claim_support(claim, question, source) is True
+    assert short_claim_support(claim, question, "两国携手捍卫二战胜利成果,维护联合国核心地位。") is None
+
+
 def test_short_claim_is_embedded_after_its_question():
     seen = []
 
