@@ -1024,16 +1024,34 @@ def test_the_extractive_backend_quotes_the_gap_clause_too(sample_index):
     ("According to Wang Yi, what does China's Global Data Security Initiative aim to advance jointly with all "
      "parties?", "According to Wang Yi, China's Global Data Security Initiative aims to advance jointly with all "
      "parties [1].", True),
-    # holdout11 t-15: a short answer naming only what the question names; unless the question offers a choice
-    ("普京称，欧洲试图借修改和平计划把什么责任推卸给俄罗斯？", "俄罗斯[1]", True),
-    ("What responsibility did Putin say Europe wants to shift onto Russia?", "Russia [1].", True),
-    ("美俄外长会谈在日内瓦还是莫斯科举行？", "日内瓦[1]", False),
-    ("Were the talks held in Geneva or in Moscow?", "Geneva [1].", False),
 ])
 def test_an_answer_restating_the_question_names_in_full_is_an_echo(question, answer, echoed):
     from rag.answering import echoes_question
 
     assert echoes_question(question, answer) is echoed
+
+
+@pytest.mark.parametrize("question, reply, quoted", [
+    # holdout13 wu-07 (unanswerable): a name the question gives, with a citation, is no pointer to the answer
+    ("Who was NATO's Secretary General in 2003, when Colin Powell missed a NATO foreign ministers' meeting?",
+     "Colin Powell [1]", False),
+    # holdout11 t-15: the question's own 俄罗斯 is no answer; the clause the question copies is quoted instead
+    ("普京称，欧洲试图借修改和平计划把什么责任推卸给俄罗斯？", "俄罗斯[1]", True),
+    # a choice the question offers is an answer
+    ("美俄外长会谈在日内瓦还是莫斯科举行？", "日内瓦[1]", True),
+])
+def test_an_answer_naming_only_what_the_question_names_is_no_answer(sample_index, monkeypatch, question, reply,
+                                                                     quoted):
+    import rag.answering
+
+    model = _SlippingModel([reply, "无"])
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask(question, index=sample_index, llm="local")
+    assert ans.abstained is not quoted
+    if quoted and reply.startswith("俄罗斯"):
+        assert "和平进程崩溃" in ans.text and "the question copies a sentence" in ans.fallback
+    elif quoted:
+        assert ans.text.startswith("日内瓦") and ans.fallback is None
 
 
 def test_asked_for_a_german_official_an_answer_naming_ukrainians_abstains(sample_index, monkeypatch):
