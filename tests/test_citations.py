@@ -478,3 +478,15 @@ def test_talks_of_another_pair_of_sides_do_not_answer(question, quotes, other):
     from rag.citations import talks_of_other_sides
 
     assert talks_of_other_sides(question, quotes) is other
+
+
+@pytest.mark.parametrize("claim, supported", [
+    ("普京持明确反对的态度[1]。", True),  # holdout13 w-06: 明确反对 is the passage's, the rest the question's
+    ("普京持坚决支持的态度[1]。", False),  # what it adds is not in the passage
+    ("普京持反对的态度[1]。", False),  # an addition this short is judged as a short answer, elsewhere
+])
+def test_a_chinese_claim_restating_the_question_is_judged_by_the_phrase_it_adds(claim, supported):
+    question = "对于欧洲参与修改美方“和平计划”，普京持什么态度？"
+    passage = _passage(1, "不过,对欧洲参与修改后的“和平计划”,普京却给出了明确反对。", title="谈“和平计划”", date=None)
+    verified = verify_citations(claim, [passage], question=question)
+    assert (not verified.empty) is supported
