@@ -54,7 +54,7 @@ from rag.citations import (
 from rag.cloze import fill_gap, squeezed
 from rag.config import Config
 from rag.conversation import context_prepended, standalone_question
-from rag.crosslingual import IRREGULAR_VERBS, asked_dates, asked_kind, names_a_day
+from rag.crosslingual import IRREGULAR_VERBS, asked_dates, asked_kind, names_a_day, translations
 from rag.extractive import (
     COUNT_QUESTION,
     MIN_SCORE,
@@ -409,6 +409,8 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
             return None, [], None, None  # the ranker's best sentence is elsewhere: no answer both agree on
         if not _words_of(raw):
             return None, [], None, None  # a bare "[1]" says nothing: over seven sets, 2 of the 3 quoted were invented
+        if echoed and not answer_types(question) and best is not None and not names_the_kind(question, best):
+            return None, [], None, None  # "In which stadium...?" over a sentence naming none (holdout13 wu-01)
         return None, [], f"a citation without an answer: {raw[:60]!r}", pointed
     if echoed or repeats_the_excluded(question, raw):
         return None, [], None, None  # the question restated as its answer ("哪五个国家...?" u-07): abstain
@@ -539,6 +541,20 @@ def about_the_named(question: str, passages: list[Passage], opened: Index) -> li
     the answer was then dropped although the Geneva report itself says it (holdout3 k-01)."""
     named = [p for p in passages if not names_missing(question, opened.article_text(p.hit.doc_id))]
     return named or passages
+
+
+def names_the_kind(question: str, sentence: str) -> bool:
+    """Whether `sentence` names the kind of thing an English `question` asks for ("which stadium" -> 体育场), in
+    a word CC-CEDICT gives for it; a kind it does not know, or no kind asked, is not judged (True).
+
+    >>> names_the_kind("Which anniversary falls in 2020?", "今年正值联合国成立75周年")
+    True
+    >>> names_the_kind("In which stadium was the ceremony held?", "普京定于2月4日出席北京冬奥会开幕式")
+    False
+    """
+    kind = asked_kind(question)
+    words = translations(kind) if kind else []
+    return not words or any(word in sentence for word in words)
 
 
 def gives_a_quantity(answer: str) -> bool:

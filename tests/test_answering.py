@@ -1054,6 +1054,26 @@ def test_an_answer_naming_only_what_the_question_names_is_no_answer(sample_index
         assert ans.text.startswith("日内瓦") and ans.fallback is None
 
 
+@pytest.mark.parametrize("question, reply", [
+    # holdout13 wu-01 (unanswerable): "National Stadium" restated "stadium"; the sentence names no stadium
+    ("In which stadium was the opening ceremony of the Beijing Winter Olympics that Putin was scheduled to attend "
+     "on February 4 held?", "The opening ceremony of the Beijing Winter Olympics that Putin was scheduled to attend "
+     "on February 4 was held at the National Stadium. [1]"),
+    # holdout8 qu-03 (unanswerable): no 官员 in the sentence of Baerbock's talks
+    ("Which Ukrainian officials did German Foreign Minister Baerbock meet during her visit to Kyiv before her talks "
+     "with Lavrov?", "German Foreign Minister Anna Leander Baerbock met Ukrainian officials during her visit to Kyiv "
+     "before her talks with Russian Foreign Minister Sergey Lavrov. [1]"),
+])
+def test_a_restated_which_kind_question_over_a_sentence_naming_no_such_kind_abstains(sample_index, monkeypatch,
+                                                                                     question, reply):
+    import rag.answering
+
+    model = _SlippingModel([reply, "无"])
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask(question, index=sample_index, llm="local")
+    assert ans.abstained and not ans.citations and ans.fallback is None
+
+
 def test_asked_for_a_german_official_an_answer_naming_ukrainians_abstains(sample_index, monkeypatch):
     """holdout6 ou-06 (unanswerable): the Al Jazeera report says whom Blinken meets in Kyiv, not in Berlin."""
     import rag.answering
