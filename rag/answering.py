@@ -247,9 +247,8 @@ def withdrawal(standalone: str, asked: str, language: str, text: str, citations:
     """
     if not speaks_of_the_asked_future(standalone, [c.quote for c in citations]):
         return "the question asks about an upcoming event, its sources do not"  # where this meeting was, for the next
-    missing = [name for name in names_missing(asked, "\n".join(opened.article_text(d) for d in {c.doc_id for c in
-                                                                                              citations}))
-               if not offered_besides(asked, name, text)]
+    articles = "\n".join(opened.article_text(d) for d in {c.doc_id for c in citations})
+    missing = [name for name in names_missing(asked, articles) if not offered_besides(asked, name, text)]
     if missing:  # answered from an article about something else: the Geneva talks for Moscow's
         return f"its article never names {', '.join(missing)}"
     if language == "zh" and citations and dates_the_saying(asked, text, citations[0].quote):
@@ -394,7 +393,7 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
         return None, [], "empty response", None
     if _ABSTENTION.search(raw) and len(raw) < 80:
         return None, [], None, None
-    if _names_only_the_asked(question, re.sub(r"['’]s\b", "", MARKER.sub("", raw))):
+    if _names_only_the_asked(question, _plain(raw)):
         # what the question already names, not an answer: "把什么责任推卸给俄罗斯？" answered "俄罗斯" (holdout11
         # t-15); nor a pointer to one: "Who was NATO's Secretary General in 2003, when Colin Powell missed...?"
         # answered "Colin Powell [1]" (holdout13 wu-07, unanswerable)
@@ -691,12 +690,17 @@ def echoes_question(question: str, answer: str) -> bool:
     >>> echoes_question("Whose central role did Lavrov say Russia values?", "Russia valued Lavrov's central role [1].")
     True
     """
-    text = re.sub(r"['’]s\b", "", MARKER.sub("", answer))
+    text = _plain(answer)
     if len(re.findall(r"[\u4e00-\u9fff]", text)) >= 8:
         return han_bigram_recall(text, question) >= 0.9
     # Chinese words copied from the passage into an English answer are its answer
     within, english_words = _within_question(question, text)
     return within and english_words >= 4
+
+
+def _plain(answer: str) -> str:
+    """`answer` without citation markers and possessive 's, as the echo checks compare it with the question."""
+    return re.sub(r"['’]s\b", "", MARKER.sub("", answer))
 
 
 def _names_only_the_asked(question: str, text: str) -> bool:
@@ -762,7 +766,7 @@ def repeats_the_excluded(question: str, answer: str) -> bool:
     """
     if not _BESIDES.search(question):
         return False
-    text = re.sub(r"['’]s\b", "", MARKER.sub("", answer))
+    text = _plain(answer)
     return bool(_words_of(text)) and _within_question(question, text)[0]
 
 
