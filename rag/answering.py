@@ -38,6 +38,7 @@ from rag.citations import (
     NAME_RUN,
     SAYING,
     Passage,
+    beyond_question,
     counts_the_same,
     from_another_clause,
     han_bigram_recall,
@@ -45,6 +46,7 @@ from rag.citations import (
     names_missing,
     of_another_country,
     quoted_unsaid,
+    sentence_before,
     source_text,
     talks_of_other_sides,
     unsupported_numbers,
@@ -61,6 +63,7 @@ from rag.extractive import (
     ExtractedSentence,
     answer_types,
     full_name_sentence,
+    gives_the_first_name,
     has_answer_type,
     rank_sentences,
     template_answer,
@@ -193,8 +196,9 @@ def ask(question: str, index: str | Index | None = None, history: list[tuple[str
             if problem:
                 fallback = f"{backend} backend failed ({problem}); answered extractively"
                 model = None
-            elif text is None and named:
-                fallback = (f"{backend} backend gave no answer it could support; the question asks for a first name, "
+            elif named and (text is None or not gives_the_first_name(text, asked, named.text)):
+                given = "gave no answer it could support" if text is None else "did not give the whole first name"
+                fallback = (f"{backend} backend {given}; the question asks for a first name, "
                             f"and a sentence writes the name in full: the sentence is quoted")
                 model, pointed = None, named.text
             elif text is None and judged_score >= MIN_SCORE[language]:
@@ -259,7 +263,8 @@ def withdrawal(standalone: str, asked: str, language: str, text: str, citations:
         return "its sentence is about another day"
     if citations and talks_of_other_sides(asked, [(c.quote, c.title) for c in citations]):
         return "its sentence is about the talks of other sides"
-    unsaid = quoted_unsaid(asked, [(c.quote, c.title) for c in citations])
+    unsaid = quoted_unsaid(asked, [(c.quote, c.title, sentence_before(opened.article_text(c.doc_id), c.quote))
+                                   for c in citations])
     if unsaid:  # the words the question quotes stand in no cited sentence: about another statement
         return f"its sentence does not say “{unsaid[0]}”"
     if citations and all(years_unmentioned(asked, opened.article_text(c.doc_id), c.date) for c in citations):
@@ -399,7 +404,7 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
         # answered "Colin Powell [1]" (holdout13 wu-07, unanswerable)
         return None, [], None, None
     pointed = next((p.hit.chunk_id for n in MARKER.findall(raw) for p in passages if str(p.n) == n), None)
-    echoed = echoes_question(question, raw)
+    echoed = echoes_question(question, raw, " ".join(p.text for p in passages))
     # it knows where the answer is, not how to say it: "... is [1].", or the question restated with a
     # citation when a name, place, time, number (samples_qa a001-03) or a kind of thing ("Which
     # anniversary...?" a003-05) is asked for
@@ -672,10 +677,11 @@ def _said_on(day: str, quote: str) -> bool:
     return bool(clauses) and all(SAYING.search(clause[:8]) for clause in clauses)
 
 
-def echoes_question(question: str, answer: str) -> bool:
+def echoes_question(question: str, answer: str, source: str = "") -> bool:
     """Whether `answer` only restates `question`: asked "哪五个国家承诺...？" over a passage that names no
     country, the 1.5B model answered "五个国家承诺...[1]。". Short answers are never echoes ("日内瓦" may
-    answer "日内瓦还是莫斯科？").
+    answer "日内瓦还是莫斯科？"); nor is a Chinese restatement that adds words of `source` (the passages'
+    text) at least two characters long: "...警告和威慑欧洲" for "...警告和威慑哪一方？" (holdout14 x-15).
 
     >>> echoes_question("哪五个国家承诺通过该机制向乌克兰提供资金？", "五个国家承诺通过该机制向乌克兰提供资金[1]。")
     True
@@ -689,10 +695,14 @@ def echoes_question(question: str, answer: str) -> bool:
     False
     >>> echoes_question("Whose central role did Lavrov say Russia values?", "Russia valued Lavrov's central role [1].")
     True
+    >>> q, a = "尚月认为，普京此番表态意在进一步警告和威慑哪一方？", "尚月认为，普京此番表态意在进一步警告和威慑欧洲。"
+    >>> echoes_question(q, a), echoes_question(q, a, "进一步警告和威慑欧洲")
+    (True, False)
     """
     text = _plain(answer)
     if len(re.findall(r"[\u4e00-\u9fff]", text)) >= 8:
-        return han_bigram_recall(text, question) >= 0.9
+        added = re.findall(r"[\u4e00-\u9fff]{2,}", beyond_question(text, question))
+        return han_bigram_recall(text, question) >= 0.9 and not any(run in source for run in added)
     # Chinese words copied from the passage into an English answer are its answer
     within, english_words = _within_question(question, text)
     return within and english_words >= 4

@@ -482,6 +482,9 @@ def short_claim_support(claim: str, question: str, source: str) -> bool | None:
     True
     >>> short_claim_support("The United Nations [3].", "Which organization?", "二战胜利和联合国成立75周年")
     True
+    >>> short_claim_support("The China-Russia-India meetings upheld international law.",
+    ...                     "The China-Russia-India meetings upheld what?", "维护国际法权威")
+    True
     """
     from rag.crosslingual import STOP_WORDS, translations
 
@@ -490,7 +493,8 @@ def short_claim_support(claim: str, question: str, source: str) -> bool | None:
         return None
     asked = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}
     words = [w.lower() for w in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)?", text)]
-    new = [i for i, w in enumerate(words) if w not in asked and w not in STOP_WORDS]
+    new = [i for i, w in enumerate(words)  # "China-Russia" is asked when both its parts are
+           if not all(part in asked for part in w.split("-")) and w not in STOP_WORDS]
     long = len(text.split()) > SHORT_CLAIM_WORDS or len(text) > 40
     if not new or (long and len(new) > RESTATED_NEW_WORDS):
         return None
@@ -817,21 +821,43 @@ _NAME_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt"})
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,40})[”\"」』]")
 
 
-def quoted_unsaid(question: str, quotes: list[tuple[str, str | None]]) -> list[str]:
+def quoted_unsaid(question: str, quotes: list[tuple[str, str | None, str]]) -> list[str]:
     """The Chinese words `question` quotes that none of the cited sentences says and none of their articles'
-    titles holds; `quotes` are (cited sentence, article title) pairs. The answer then stands on a sentence
-    about something else: asked who called the talks “深入且富有成效”, the model named 特朗普 from a sentence
-    where he called them “相当不错” (holdout9 ru-02). A title counts: “和平计划” is what its article is about.
+    titles holds; `quotes` are (cited sentence, article title, the sentence before it in its article) triples.
+    The answer then stands on a sentence about something else: asked who called the talks “深入且富有成效”,
+    the model named 特朗普 from a sentence where he called them “相当不错” (holdout9 ru-02). A title counts:
+    “和平计划” is what its article is about. So does the sentence before, when the cited one names the phrase
+    by its last word: “全球数据安全倡议” named, then “中方提出的倡议有利于...” (holdout14 x-10).
 
     >>> q = "3日称美俄会谈“深入且富有成效”的那位白宫官员叫什么名字？"
-    >>> quoted_unsaid(q, [("美国总统特朗普也在3日对这次俄美会谈给予了“相当不错”的正面评价。", "谈“和平计划”")])
+    >>> quoted_unsaid(q, [("美国总统特朗普也在3日对这次俄美会谈给予了“相当不错”的正面评价。", "谈“和平计划”", "")])
     ['深入且富有成效']
-    >>> quoted_unsaid("不提及什么问题就无法达成“和平计划”？", [("俄方认为,不提及这一点,无法解决危机", "谈“和平计划”")])
+    >>> quoted_unsaid("不提及什么就无法达成“和平计划”？", [("俄方认为,不提及这一点,无法解决危机", "谈“和平计划”", "")])
+    []
+    >>> q = "“全球数据安全倡议”有利于推进哪个领域国际准则的制定？"
+    >>> quoted_unsaid(q, [("中方提出的倡议有利于推进数据安全领域国际准则的制定", None, "俄方评价“全球数据安全倡议”。")])
     []
     """
-    said = [re.sub(r"\s+", "", f"{quote} {title or ''}") for quote, title in quotes]
+    said = [re.sub(r"\s+", "", f"{quote} {title or ''}") for quote, title, _ in quotes]
+    before = [(re.sub(r"\s+", "", quote), re.sub(r"\s+", "", previous)) for quote, _, previous in quotes]
     return [phrase for phrase in _QUOTED.findall(question)
-            if _mostly_han(phrase) and not any(re.sub(r"\s+", "", phrase) in text for text in said)]
+            if _mostly_han(phrase) and not any(re.sub(r"\s+", "", phrase) in text for text in said)
+            and not any(phrase[-2:] in quote and re.sub(r"\s+", "", phrase) in previous for quote, previous in before)]
+
+
+def sentence_before(article: str, quote: str) -> str:
+    """The sentence of `article` right before `quote` (white space ignored), or "" when `quote` is not in it.
+
+    >>> sentence_before("甲说了话。俄方积极评价该倡议。中方提出的倡议有利于合作。", "中方提出的倡议有利于合作")
+    '俄方积极评价该倡议。'
+    """
+    text, quote = re.sub(r"\s+", "", article), re.sub(r"\s+", "", quote)
+    found = text.find(quote)
+    if found <= 0:
+        return ""
+    head = text[:found]
+    ends = [m.end() for m in re.finditer(r"[。！？!?]", head[:-1])]
+    return head[ends[-1] if ends else 0:]
 
 
 def talks_of_other_sides(question: str, quotes: list[tuple[str, str | None]]) -> bool:
@@ -898,13 +924,28 @@ def names_missing(question: str, article: str) -> list[str]:
     []
     >>> names_missing("泽连斯基在都柏林会见了谁？", "泽连斯基在基辅会见了布林肯")
     ['都柏林']
+    >>> names_missing("What did the SCO meeting signal?", "上海合作组织外长会")
+    []
     """
     han = _mostly_han(question)
     if han:
         import jieba
     return [name for name, chinese in question_names(question)
             if not any(mentions(article, word, loose=han and not jieba.get_FREQ(word)) for word in chinese)
+            and not (name.isupper() and any(abbreviates(word, article) for word in chinese))
             ] + unheard_names(question, article)
+
+
+def abbreviates(short: str, text: str) -> bool:
+    """Whether the Chinese short form `short` of an acronym abbreviates a full name written in `text`: its
+    characters in order, at most two characters apart (SCO is 上合 in CC-CEDICT, 上海合作组织 in the article).
+
+    >>> abbreviates("上合", "上海合作组织外长会"), abbreviates("上合", "上周双方合作"), abbreviates("SCO", "SCO")
+    (True, False, False)
+    """
+    if not re.fullmatch(r"[\u4e00-\u9fff]{2,4}", short):
+        return False
+    return re.search(".{0,2}".join(short), text) is not None
 
 
 def foreign_names(text: str, skip_first: bool = True) -> list[str]:

@@ -236,6 +236,26 @@ def full_name_sentence(question: str, ranked: list[ExtractedSentence]) -> Extrac
     return None
 
 
+def gives_the_first_name(answer: str, question: str, sentence: str) -> bool:
+    """Whether `answer` gives the whole first name that `sentence` writes before the surname `question` names
+    (see `full_name_sentence`): some word of it sounds like all of that name. The 1.5B model answered "Anna"
+    for 安娜莱娜·贝尔伯克 (holdout14 x-04); a name too short to tell by its sound does not count either.
+
+    >>> q, s = "What is the first name of Baerbock?", "德国外交部长安娜莱娜·贝尔伯克表示"
+    >>> gives_the_first_name("Anna [1].", q, s), gives_the_first_name("Annalena [1].", q, s)
+    (False, True)
+    """
+    from rag.citations import NAME_RUN
+    from rag.transliteration import judged, sounding_spans
+
+    surnames = [word for run in NAME_RUN.findall(question) for word in run.split() if judged(word)]
+    dots = [start - 1 for name in surnames for start, _ in sounding_spans(name, sentence)
+            if start > 1 and sentence[start - 1] in _NAME_DOTS]
+    # the answer's name must end where the first name does, at the dot: "Anna" ends inside 安娜莱娜
+    return any(end == dot for dot in dots for word in re.findall(r"[A-Za-z][A-Za-z'-]+", answer)
+               for _, end in sounding_spans(word, sentence[:dot]))
+
+
 _FIRST_NAME = re.compile(r"\b(?:first|given|christian) name\b", re.I)
 _NAME_DOTS = "·•・."
 

@@ -1219,3 +1219,61 @@ def test_a_place_from_a_clause_about_something_else_is_an_abstention(sample_inde
                         lambda config, backend: (_PointingModel("瑞士日内瓦", "日内瓦[{n}]"), None))
     ans = rag.answering.ask("美俄外长在哪里会谈？", index=sample_index, llm="local")
     assert not ans.abstained and "日内瓦" in ans.text
+
+
+def test_a_first_name_cut_short_quotes_the_sentence_writing_it_in_full(sample_index, monkeypatch):
+    """holdout14 x-04: asked for Baerbock's first name, the model wrote "Anna" for 安娜莱娜; the sentence with
+    the whole name is quoted instead."""
+    import rag.answering
+    from rag.extractive import gives_the_first_name
+
+    monkeypatch.setattr(rag.answering, "_load_model",
+                        lambda config, backend: (_PointingModel("贝尔伯克", "Anna [{n}]"), None))
+    question = "What is the first name of German Foreign Minister Baerbock as given in the Al Jazeera report?"
+    ans = rag.answering.ask(question, index=sample_index, llm="local")
+    assert not ans.abstained and ans.llm == "extractive" and "whole first name" in ans.fallback
+    assert "安娜莱娜·贝尔伯克" in ans.citations[0].quote
+    sentence = ans.citations[0].quote
+    assert [gives_the_first_name(answer, question, sentence) for answer in ("Anna", "Annalena", "Lavrov")] == [
+        False, True, False]
+
+
+def test_a_chinese_answer_restating_the_question_around_its_answer_stands(sample_index, monkeypatch):
+    """holdout14 x-15: "尚月认为，普京此番表态意在进一步警告和威慑欧洲。" restates the question but adds 欧洲,
+    which the passage holds; it had been taken for an echo and withdrawn. The bare restatement still is one."""
+    import rag.answering
+
+    question = "尚月认为，普京此番表态意在进一步警告和威慑哪一方？"
+    for reply, stands in (("尚月认为，普京此番表态意在进一步警告和威慑欧洲[{n}]。", True),
+                          ("尚月认为，普京此番表态意在进一步警告和威慑[{n}]。", False)):
+        model = _PointingModel("威慑欧洲", reply)
+        monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend, model=model: (model, None))
+        ans = rag.answering.ask(question, index=sample_index, llm="local")
+        assert (not ans.abstained and ans.llm == "local" and "欧洲" in ans.text) if stands else "欧洲" not in ans.text
+
+
+def test_a_quoted_name_in_the_sentence_before_the_cited_one_counts(sample_index, monkeypatch):
+    """holdout14 x-10: the question quotes “全球数据安全倡议”; the answering sentence calls it 中方提出的倡议, the
+    sentence before names it. The answer had been withdrawn ("its sentence does not say ...")."""
+    import rag.answering
+
+    monkeypatch.setattr(rag.answering, "_load_model",
+                        lambda config, backend: (_PointingModel("数据安全领域国际准则", "数据安全领域[{n}]"), None))
+    question = "2020年9月莫斯科会谈中，拉夫罗夫认为中方的“全球数据安全倡议”有利于推进哪个领域国际准则的制定？"
+    ans = rag.answering.ask(question, index=sample_index, llm="local")
+    assert not ans.abstained and "数据安全" in ans.text and "中方提出的倡议" in ans.citations[0].quote
+
+
+def test_an_acronym_the_article_writes_in_full_is_named_by_it(sample_index, monkeypatch):
+    """holdout14 x-09: "SCO" is 上合 in CC-CEDICT, 上海合作组织 in the article; the right answer had been
+    withdrawn ("its article never names SCO"); and "China-Russia-India", a word of the question, had made the
+    claim's words too many to be checked one by one."""
+    import rag.answering
+
+    reply = ("The SCO and China-Russia-India meetings sent a clear signal of upholding multilateralism and the "
+             "authority of international law [{n}].")
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (_PointingModel("国际法", reply), None))
+    ans = rag.answering.ask("At the September 2020 Moscow talks, Wang Yi said the SCO and China-Russia-India meetings "
+                            "sent a clear signal of upholding multilateralism and the authority of what?",
+                            index=sample_index, llm="local")
+    assert not ans.abstained and "international law" in ans.text and "国际法" in ans.citations[0].quote
