@@ -490,3 +490,19 @@ def test_a_chinese_claim_restating_the_question_is_judged_by_the_phrase_it_adds(
     passage = _passage(1, "不过,对欧洲参与修改后的“和平计划”,普京却给出了明确反对。", title="谈“和平计划”", date=None)
     verified = verify_citations(claim, [passage], question=question)
     assert (not verified.empty) is supported
+
+
+def test_a_chinese_claim_taking_the_questions_verb_needs_the_passage_to_use_it(sample_index, monkeypatch):
+    """holdout14 xu-02 (unanswerable): asked what Zelensky signed with Ireland in Dublin, the model answered
+    "乌克兰与爱尔兰签署了和平协议" from a sentence on the visit that quotes “和平协议” but where no one signs
+    anything; its bigrams had passed. A verb of saying is left out: who said it often stands a sentence before."""
+    import rag.answering
+    from rag.citations import asked_verbs_unsaid
+    from tests.test_answering import _PointingModel
+
+    model = _PointingModel("都柏林", "乌克兰与爱尔兰签署了和平协议[{n}]。")
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask("泽连斯基2日访问爱尔兰都柏林期间与爱尔兰签署了什么协议？", index=sample_index, llm="local")
+    assert ans.abstained and not ans.citations
+    assert asked_verbs_unsaid("会谈持续了约90分钟[1]。", "会谈持续了多久？", "此次会谈持续了约90分钟。") == []
+    assert asked_verbs_unsaid("王毅认为应当加强合作", "王毅认为应当怎样？", "应当加强合作") == []
