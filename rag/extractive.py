@@ -224,16 +224,17 @@ def full_name_sentence(question: str, ranked: list[ExtractedSentence]) -> Extrac
     """
     if not _FIRST_NAME.search(question):
         return None
+    return next((candidate for candidate in ranked if _first_name_ends(question, candidate.text)), None)
+
+
+def _first_name_ends(question: str, sentence: str) -> list[int]:
+    """Where first names end in `sentence`: at the "·" before a surname `question` names (found by its sound)."""
     from rag.citations import NAME_RUN
     from rag.transliteration import judged, sounding_spans
 
-    names = [word for run in NAME_RUN.findall(question) for word in run.split() if judged(word)]
-    for candidate in ranked:
-        for name in names:
-            if any(start > 1 and candidate.text[start - 1] in _NAME_DOTS
-                   for start, _ in sounding_spans(name, candidate.text)):
-                return candidate
-    return None
+    surnames = [word for run in NAME_RUN.findall(question) for word in run.split() if judged(word)]
+    return [start - 1 for name in surnames for start, _ in sounding_spans(name, sentence)
+            if start > 1 and sentence[start - 1] in _NAME_DOTS]
 
 
 def gives_the_first_name(answer: str, question: str, sentence: str) -> bool:
@@ -245,14 +246,11 @@ def gives_the_first_name(answer: str, question: str, sentence: str) -> bool:
     >>> gives_the_first_name("Anna [1].", q, s), gives_the_first_name("Annalena [1].", q, s)
     (False, True)
     """
-    from rag.citations import NAME_RUN
-    from rag.transliteration import judged, sounding_spans
+    from rag.transliteration import sounding_spans
 
-    surnames = [word for run in NAME_RUN.findall(question) for word in run.split() if judged(word)]
-    dots = [start - 1 for name in surnames for start, _ in sounding_spans(name, sentence)
-            if start > 1 and sentence[start - 1] in _NAME_DOTS]
     # the answer's name must end where the first name does, at the dot: "Anna" ends inside 安娜莱娜
-    return any(end == dot for dot in dots for word in re.findall(r"[A-Za-z][A-Za-z'-]+", answer)
+    return any(end == dot for dot in _first_name_ends(question, sentence)
+               for word in re.findall(r"[A-Za-z][A-Za-z'-]+", answer)
                for _, end in sounding_spans(word, sentence[:dot]))
 
 
