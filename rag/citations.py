@@ -861,11 +861,13 @@ def quoted_unsaid(question: str, quotes: list[tuple[str, str | None, str]]) -> l
     >>> quoted_unsaid(q, [("中方提出的倡议有利于推进数据安全领域国际准则的制定", None, "俄方评价“全球数据安全倡议”。")])
     []
     """
-    said = [re.sub(r"\s+", "", f"{quote} {title or ''}") for quote, title, _ in quotes]
-    before = [(re.sub(r"\s+", "", quote), re.sub(r"\s+", "", previous)) for quote, _, previous in quotes]
-    return [phrase for phrase in _QUOTED.findall(question)
-            if _mostly_han(phrase) and not any(re.sub(r"\s+", "", phrase) in text for text in said)
-            and not any(phrase[-2:] in quote and re.sub(r"\s+", "", phrase) in previous for quote, previous in before)]
+    def bare(text: str) -> str:
+        return re.sub(r"\s+", "", text)
+
+    cited = [(bare(f"{quote} {title or ''}"), bare(quote), bare(previous)) for quote, title, previous in quotes]
+    return [phrase for phrase in _QUOTED.findall(question) if _mostly_han(phrase)
+            and not any(bare(phrase) in said or (phrase[-2:] in quote and bare(phrase) in previous)
+                        for said, quote, previous in cited)]
 
 
 def sentence_before(article: str, quote: str) -> str:
