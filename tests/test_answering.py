@@ -1024,6 +1024,11 @@ def test_the_extractive_backend_quotes_the_gap_clause_too(sample_index):
     ("According to Wang Yi, what does China's Global Data Security Initiative aim to advance jointly with all "
      "parties?", "According to Wang Yi, China's Global Data Security Initiative aims to advance jointly with all "
      "parties [1].", True),
+    # holdout15 y-08: "have ... been done" restates "what has ... been done"
+    ("According to Ukrainian Foreign Minister Sybiha, what has already been done with some of the most sensitive "
+     "issues in the document, pending a final decision by leaders?", "According to Ukrainian Foreign Minister "
+     "Sybiha, some of the most sensitive issues in the document have already been done, pending a final decision "
+     "by leaders [1].", True),
 ])
 def test_an_answer_restating_the_question_names_in_full_is_an_echo(question, answer, echoed):
     from rag.answering import echoes_question

@@ -506,3 +506,19 @@ def test_a_chinese_claim_taking_the_questions_verb_needs_the_passage_to_use_it(s
     assert ans.abstained and not ans.citations
     assert asked_verbs_unsaid("会谈持续了约90分钟[1]。", "会谈持续了多久？", "此次会谈持续了约90分钟。") == []
     assert asked_verbs_unsaid("王毅认为应当加强合作", "王毅认为应当怎样？", "应当加强合作") == []
+
+
+def test_a_post_needs_no_verb_of_holding_it(sample_index, monkeypatch):
+    """holdout15 y-14: asked what post 尚月 holds (担任什么职务), the model answered 副所长 in the question's words;
+    the article writes the post before the name (欧亚研究所副所长尚月) and never says 担任."""
+    import rag.answering
+    from rag.citations import asked_verbs_unsaid
+    from tests.test_answering import _PointingModel
+
+    question = "分析普京表态的尚月在中国现代国际关系研究院欧亚研究所担任什么职务？"
+    assert asked_verbs_unsaid("尚月在研究所担任副所长。", question, "欧亚研究所副所长尚月就此分析认为") == []
+    model = _PointingModel("尚月", "尚月在中国现代国际关系研究院欧亚研究所担任副所长[{n}]。")
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask(question, index=sample_index, llm="local")
+    assert not ans.abstained and "副所长" in ans.text and ans.fallback is None
+    assert "副所长尚月" in ans.citations[0].quote
