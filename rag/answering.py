@@ -438,6 +438,8 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
     negated = next((c for c in verified.citations if contradicts_negation(question, raw, c.quote)), None)
     if negated:  # the sentence that supports the claim best holds the negation the model missed
         return None, [], f"a yes to a question its sources answer with a negation: {raw[:60]!r}", negated.quote
+    if negation_unsaid(verified.text, [c.quote for c in verified.citations]):
+        return None, [], None, None  # "...did not discuss the peace plan" from a sentence on that talk (y-06)
     if any(holds_another_role(verified.text, question, c.quote) for c in verified.citations):
         return None, [], None, None  # "国防部长是谁？" answered with the 总统 of the same sentence (gu-08)
     if all(from_another_clause(question, verified.text, c.quote) for c in verified.citations):
@@ -594,6 +596,27 @@ def contradicts_negation(question: str, answer: str, source: str) -> bool:
     if not _YES_NO.search(question.strip()) or _NEGATION.search(MARKER.sub("", answer)):
         return False
     return bool(_NEGATION.search(source))
+
+
+def negation_unsaid(answer: str, quotes: list[str]) -> bool:
+    """Whether `answer` negates something and none of its cited `quotes` holds a negation: asked what Russia and
+    the US did for the first time on the peace plan, the model answered that they "did not discuss" it, citing
+    the sentence on that very talk (holdout15 y-06). Any negating word counts in a source (无意 says "no
+    intention"); "not only" negates nothing.
+
+    >>> negation_unsaid("Russia and the US did not discuss the plan [1].", ["美代表团同俄方进行有关“和平计划”的会谈"])
+    True
+    >>> negation_unsaid("Russia has no intention of war with Europe [1].", ["普京还说,俄罗斯无意与欧洲开战"])
+    False
+    >>> negation_unsaid("They discussed not only trade but also security [1].", ["双方讨论了贸易和安全问题"])
+    False
+    """
+    claim = re.sub(r"\bnot only\b", "", MARKER.sub("", answer), flags=re.I)
+    return bool(_NEGATION.search(claim)) and not any(
+        _NEGATION.search(quote) or _SOURCE_NEGATION.search(quote) for quote in quotes)
+
+
+_SOURCE_NEGATION = re.compile(r"[不没未无非否拒]")
 
 
 def speaks_of_the_asked_future(question: str, quotes: list[str]) -> bool:

@@ -1282,3 +1282,21 @@ def test_an_acronym_the_article_writes_in_full_is_named_by_it(sample_index, monk
                             "sent a clear signal of upholding multilateralism and the authority of what?",
                             index=sample_index, llm="local")
     assert not ans.abstained and "international law" in ans.text and "国际法" in ans.citations[0].quote
+
+
+def test_a_negated_answer_needs_a_negation_in_its_source(sample_index, monkeypatch):
+    """holdout15 y-06: asked what Russia and the US did for the first time on the peace plan, the model answered
+    that they "did not discuss" it, citing the sentence on that very talk, which negates nothing."""
+    import rag.answering
+
+    model = _PointingModel("美代表团访俄", 'According to the Russian side, Russia and the US did not discuss the '
+                                      '"peace plan" during their talks on the 2nd.')  # its words, no marker
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask('According to the Russian side, what did Russia and the US do for the first time on '
+                            'the "peace plan" during their talks on the 2nd?', index=sample_index, llm="local")
+    assert ans.abstained and not ans.citations
+    # the same answer stands where its source says no: "无意" is "no intention"
+    model = _PointingModel("无意与欧洲开战", "Russia has no intention of going to war with Europe [{n}].")
+    ans = rag.answering.ask("What did Putin say Russia has no intention of doing with Europe?", index=sample_index,
+                            llm="local")
+    assert not ans.abstained and "no intention" in ans.text
