@@ -601,7 +601,7 @@ def contradicts_negation(question: str, answer: str, source: str) -> bool:
 def negation_unsaid(answer: str, quotes: list[str]) -> bool:
     """Whether `answer` negates something and none of its cited `quotes` holds a negation: asked what Russia and
     the US did for the first time on the peace plan, the model answered that they "did not discuss" it, citing
-    the sentence on that very talk (holdout15 y-06). Any negating word counts in a source (无意 says "no
+    the sentence on that very talk (holdout15 y-06). Any negating character counts in a source (无意 says "no
     intention"); "not only" negates nothing.
 
     >>> negation_unsaid("Russia and the US did not discuss the plan [1].", ["美代表团同俄方进行有关“和平计划”的会谈"])
