@@ -31,6 +31,13 @@ def test_english_sentences_split_too():
     assert all(c.text.endswith(".") for c in chunks)
 
 
+def test_initials_titles_and_short_months_end_no_sentence():
+    text = "The U.S. delegation was led by John F. Kerry. Mr. Smith arrived on Jan. 10 in Geneva. It ended."
+    assert split_sentences(text) == ["The U.S. delegation was led by John F. Kerry. ",
+                                     "Mr. Smith arrived on Jan. 10 in Geneva. ", "It ended."]
+    assert split_sentences("It was Plan B.\nThen C. Then.") == ["It was Plan B.\n", "Then C. Then."]
+
+
 def test_sentence_without_end_is_cut_hard():
     chunks = split_article(_article("字" * 250), max_chars=100, min_chars=10)
     assert [len(c.text) for c in chunks] == [100, 100, 50]
