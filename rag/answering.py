@@ -536,6 +536,8 @@ def second_look(model, question: str, sentence: str, timings: dict[str, float] |
         return None  # nothing, or only what the question names: "乌军" for "乌军哪支部队？" (holdout12 vu-08)
     if not has_answer_type(span, answer_types(question)):
         return None  # not what is asked: "20点" for "On what date...?" (holdout12 vu-03)
+    if _WHEN.search(question) and any(day.search(span) for day in asked_dates(question)):
+        return None  # the day the question gives: "2017年4月14日" for "...in his April 14, 2017 call?" (zu-03)
     return span if squeezed(span) in squeezed(sentence) else None
 
 

@@ -897,6 +897,9 @@ def test_an_answer_found_only_by_the_second_look_quotes_the_sentence_visibly(sam
     ("On what date were the US-Ukraine talks in Geneva that produced the 20-point document held?", "20点", False),
     # holdout9 r-03: "when he phoned" does not ask for a date
     ("What was Wang Yi's job title when he phoned Lavrov in April 2017?", "外交部长", True),
+    # holdout16 zu-03 (unanswerable): the day asked about is the day the question gives
+    ("On what date did the chemical weapons incident in Syria that Wang Yi referred to in his April 14, 2017 "
+     "phone call with Lavrov occur?", "2017年4月14日", False),
 ])
 def test_a_second_look_pick_must_be_new_and_of_the_asked_kind(sample_index, monkeypatch, question, span, quoted):
     import rag.answering
