@@ -487,16 +487,28 @@ def short_claim_support(claim: str, question: str, source: str) -> bool | None:
     >>> short_claim_support("The China-Russia-India meetings upheld international law.",
     ...                     "The China-Russia-India meetings upheld what?", "维护国际法权威")
     True
-    """
-    from rag.crosslingual import STOP_WORDS, translations
 
-    text = MARKER.sub("", claim).strip()
+    Word forms and possessives restate the question too (holdout16 z-08):
+
+    >>> short_claim_support("Besides railway lines, Pokrovsk controls the Donbas front's road network.",
+    ...                     "Besides railway lines, what network to the Donbas front does Pokrovsk control?",
+    ...                     "控制着通往顿巴斯前线的铁路干线和公路网络")
+    True
+    """
+    from rag.crosslingual import STOP_WORDS, base_forms, translations
+
+    text = re.sub(r"['’]s\b", "", MARKER.sub("", claim)).strip()  # "the Donbas front's": no word "s"
     if _mostly_han(text):
         return None
     asked = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}
+    asked |= {base for w in asked for base in base_forms(w)}  # "controls" restates "control"
+
+    def is_asked(word: str) -> bool:
+        return word in asked or any(base in asked for base in base_forms(word))
+
     words = [w.lower() for w in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)?", text)]
     new = [i for i, w in enumerate(words)  # "China-Russia" is asked when both its parts are
-           if not all(part in asked for part in w.split("-")) and w not in STOP_WORDS]
+           if not all(is_asked(part) for part in w.split("-")) and w not in STOP_WORDS]
     long = len(text.split()) > SHORT_CLAIM_WORDS or len(text) > 40
     if not new or (long and len(new) > RESTATED_NEW_WORDS):
         return None

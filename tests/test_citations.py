@@ -522,3 +522,23 @@ def test_a_post_needs_no_verb_of_holding_it(sample_index, monkeypatch):
     ans = rag.answering.ask(question, index=sample_index, llm="local")
     assert not ans.abstained and "副所长" in ans.text and ans.fallback is None
     assert "副所长尚月" in ans.citations[0].quote
+
+
+def test_a_restated_english_claim_is_judged_by_its_new_words_whatever_their_form(sample_index, monkeypatch):
+    """holdout16 z-08: "...Pokrovsk (Krasnoarmeysk) controls the Donbas front's road network" restates the
+    question ("...does Pokrovsk control?") around one new word, road (公路); "controls" and the possessive's "s"
+    had counted as new words too, so the claim was judged by its cosine (0.78) and dropped."""
+    import rag.answering
+    from rag.citations import short_claim_support
+    from tests.test_answering import _PointingModel
+
+    question = ("Besides railway trunk lines, what transport network leading to the Donbas front does Pokrovsk "
+                "(Krasnoarmeysk) control?")
+    claim = "Besides railway trunk lines, Pokrovsk (Krasnoarmeysk) controls the Donbas front's road network."
+    assert short_claim_support(claim, question, "控制着通往顿巴斯前线的铁路干线和公路网络") is True
+    source = "控制着通往顿巴斯前线的铁路干线和公路网络"
+    assert short_claim_support(claim.replace("road", "canal"), question, source) is None
+    model = _PointingModel("公路网络", claim + " [{n}]")
+    monkeypatch.setattr(rag.answering, "_load_model", lambda config, backend: (model, None))
+    ans = rag.answering.ask(question, index=sample_index, llm="local")
+    assert not ans.abstained and "road network" in ans.text and "公路网络" in ans.citations[0].quote
