@@ -45,6 +45,7 @@ from rag.citations import (
     holds_another_role,
     names_missing,
     of_another_country,
+    plain_words,
     quoted_unsaid,
     sentence_before,
     source_text,
@@ -398,7 +399,7 @@ def _generate_verified(model, question: str, passages: list[Passage], language: 
         return None, [], "empty response", None
     if _ABSTENTION.search(raw) and len(raw) < 80:
         return None, [], None, None
-    if _names_only_the_asked(question, _plain(raw)):
+    if _names_only_the_asked(question, plain_words(raw)):
         # what the question already names, not an answer: "把什么责任推卸给俄罗斯？" answered "俄罗斯" (holdout11
         # t-15); nor a pointer to one: "Who was NATO's Secretary General in 2003, when Colin Powell missed...?"
         # answered "Colin Powell [1]" (holdout13 wu-07, unanswerable)
@@ -724,18 +725,13 @@ def echoes_question(question: str, answer: str, source: str = "") -> bool:
     >>> echoes_question(q, a), echoes_question(q, a, "进一步警告和威慑欧洲")
     (True, False)
     """
-    text = _plain(answer)
+    text = plain_words(answer)
     if len(re.findall(r"[\u4e00-\u9fff]", text)) >= 8:
         added = re.findall(r"[\u4e00-\u9fff]{2,}", beyond_question(text, question))
         return han_bigram_recall(text, question) >= 0.9 and not any(run in source for run in added)
     # Chinese words copied from the passage into an English answer are its answer
     within, english_words = _within_question(question, text)
     return within and english_words >= 4
-
-
-def _plain(answer: str) -> str:
-    """`answer` without citation markers and possessive 's, as the echo checks compare it with the question."""
-    return re.sub(r"['’]s\b", "", MARKER.sub("", answer))
 
 
 def _names_only_the_asked(question: str, text: str) -> bool:
@@ -801,7 +797,7 @@ def repeats_the_excluded(question: str, answer: str) -> bool:
     """
     if not _BESIDES.search(question):
         return False
-    text = _plain(answer)
+    text = plain_words(answer)
     return bool(_words_of(text)) and _within_question(question, text)[0]
 
 

@@ -466,6 +466,15 @@ def _holders_of_the_answer(claim: str, question: str, vector, passages: list[Pas
     return [(best.n, sentence)] if score > 0 else supported
 
 
+def plain_words(answer: str) -> str:
+    """`answer` without citation markers and possessive 's, as its words are compared with the question's.
+
+    >>> plain_words("Russia's answer [1].")
+    'Russia answer .'
+    """
+    return re.sub(r"['’]s\b", "", MARKER.sub("", answer))
+
+
 def short_claim_support(claim: str, question: str, source: str) -> bool | None:
     """For a short English `claim` answering `question`: True when `source` (Chinese) holds all its new
     words, False when it lacks a number the claim names in words, None when the words cannot tell.
@@ -497,7 +506,7 @@ def short_claim_support(claim: str, question: str, source: str) -> bool | None:
     """
     from rag.crosslingual import STOP_WORDS, base_forms, translations
 
-    text = re.sub(r"['’]s\b", "", MARKER.sub("", claim)).strip()  # "the Donbas front's": no word "s"
+    text = plain_words(claim).strip()  # "the Donbas front's": no word "s"
     if _mostly_han(text):
         return None
     asked = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}
